@@ -1,0 +1,55 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Kino",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "kino", targets: ["kino"]),
+        .library(name: "KinoMedia", targets: ["KinoMedia"]),
+        .library(name: "KinoDSP", targets: ["KinoDSP"]),
+        .library(name: "KinoTensor", targets: ["KinoTensor"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C bridges: headers plus static inline wrappers of macros, nothing else.
+        .systemLibrary(
+            name: "CFFmpeg", path: "Sources/CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSndFile", path: "Sources/CSndFile",
+            pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS",
+            pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]
+        ),
+
+        .target(name: "KinoTensor", dependencies: ["COpenBLAS"]),
+        .target(name: "KinoMedia", dependencies: ["CFFmpeg", "CSndFile"]),
+        .target(name: "KinoDSP", dependencies: ["KinoTensor"]),
+        .target(name: "KinoTestSupport", dependencies: ["KinoMedia"]),
+        .executableTarget(
+            name: "kino",
+            dependencies: [
+                "KinoMedia", "KinoDSP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "KinoMediaTests", dependencies: ["KinoMedia", "KinoTestSupport"]),
+        .testTarget(name: "KinoDSPTests", dependencies: ["KinoDSP", "KinoTestSupport"],
+                    resources: [.copy("Fixtures")]),
+    ]
+)
+
+// Strict settings for every Swift target, in one place.
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct Kino: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kino",
+        abstract: "A media-processing pipeline: decode, sample, flow, spectrograms, models.",
+        version: "0.1.0",
+        subcommands: []
+    )
+}
