@@ -23,6 +23,9 @@ public struct FrameIndex: Sendable, Codable {
     public var entries: [IndexEntry]
     /// Indices into `entries` of keyframes, ascending.
     public var keyframes: [Int]
+    /// Every keyframe packet in decode order, including ones the container marks as not shown
+    /// (edit lists): decoding may have to start from them.
+    public var seekPoints: [IndexEntry]
     /// The stream time base.
     public var timeBase: Rational
     /// True when every packet had a usable timestamp, so seeking by timestamp is exact.
@@ -57,6 +60,7 @@ public struct FrameIndex: Sendable, Codable {
         let timeBase = Rational(stream.pointee.time_base)
         let packet = Packet()
         var raw: [IndexEntry] = []
+        var seekPoints: [IndexEntry] = []
         var complete = true
         var lastDTS = Int64.min
         var order = 0
@@ -78,27 +82,17 @@ public struct FrameIndex: Sendable, Codable {
                 complete = false
             }
             lastDTS = dts
-            raw.append(IndexEntry(pts: pts, dts: dts, decodeOrder: order,
-                                  isKeyframe: p.flags & kino_pkt_flag_key() != 0, duration: p.duration))
+            let entry = IndexEntry(pts: pts, dts: dts, decodeOrder: order,
+                                   isKeyframe: p.flags & kino_pkt_flag_key() != 0, duration: p.duration)
             order += 1
+            if entry.isKeyframe { seekPoints.append(entry) }
+            // Packets an edit list cuts are decoded (as references) but never shown: not frames.
+            if p.flags & kino_pkt_flag_discard() == 0 { raw.append(entry) }
         }
         try demuxer.rewind()
         raw.sort { ($0.pts, $0.decodeOrder) < ($1.pts, $1.decodeOrder) }
         var keys: [Int] = []
         for (i, e) in raw.enumerated() where e.isKeyframe { keys.append(i) }
-        return FrameIndex(entries: raw, keyframes: keys, timeBase: timeBase, timestampsComplete: complete)
-    }
-
-    /// The keyframe (as an entry) decoding must start from to reach frame `i`.
-    ///
-    /// The latest keyframe in decode order that precedes frame `i` in decode order.
-    func seekKeyframe(for i: Int) -> IndexEntry? {
-        let target = entries[i].decodeOrder
-        var best: IndexEntry? = nil
-        for k in keyframes {
-            let e = entries[k]
-            if e.decodeOrder <= target, best == nil || e.decodeOrder > best!.decodeOrder { best = e }
-        }
-        return best
+        return FrameIndex(entries: raw, keyframes: keys, seekPoints: seekPoints, timeBase: timeBase, timestampsComplete: complete)
     }
 }

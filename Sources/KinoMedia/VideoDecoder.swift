@@ -232,7 +232,7 @@ public final class VideoDecoder: @unchecked Sendable {
     /// in presentation order (open-GOP leading pictures need the previous GOP), then earlier ones.
     private func keyframeCandidates(for index: Int, in idx: FrameIndex) -> [IndexEntry] {
         let target = idx.entries[index]
-        let usable = idx.keyframes.map { idx.entries[$0] }
+        let usable = idx.seekPoints
             .filter { $0.decodeOrder <= target.decodeOrder && $0.pts <= target.pts }
             .sorted { $0.decodeOrder > $1.decodeOrder }
         return Array(usable.prefix(3))
