@@ -28,8 +28,10 @@ public struct FrameIndex: Sendable, Codable {
     public var seekPoints: [IndexEntry]
     /// The stream time base.
     public var timeBase: Rational
-    /// True when every packet had a usable timestamp, so seeking by timestamp is exact.
-    public var timestampsComplete: Bool
+    /// True when every packet carried a presentation timestamp. When false (AVI and raw streams
+    /// carry decode times only) entries are in decode order and frames are found by counting the
+    /// decoder's output from a keyframe, assuming closed GOPs.
+    public var hasPresentationTimestamps: Bool
 
     public var count: Int { entries.count }
 
@@ -73,7 +75,7 @@ public struct FrameIndex: Sendable, Codable {
             guard Int(p.stream_index) == streamIndex else { continue }
             if p.flags & kino_pkt_flag_corrupt() != 0 && p.size == 0 { continue }
             var pts = p.pts, dts = p.dts
-            if pts == FF.noPTS { pts = dts; complete = complete && dts != FF.noPTS }
+            if pts == FF.noPTS { pts = dts; complete = false }
             if dts == FF.noPTS { dts = pts }
             if pts == FF.noPTS {
                 // No timestamps at all (raw elementary streams): number packets by decode order.
@@ -93,6 +95,6 @@ public struct FrameIndex: Sendable, Codable {
         raw.sort { ($0.pts, $0.decodeOrder) < ($1.pts, $1.decodeOrder) }
         var keys: [Int] = []
         for (i, e) in raw.enumerated() where e.isKeyframe { keys.append(i) }
-        return FrameIndex(entries: raw, keyframes: keys, seekPoints: seekPoints, timeBase: timeBase, timestampsComplete: complete)
+        return FrameIndex(entries: raw, keyframes: keys, seekPoints: seekPoints, timeBase: timeBase, hasPresentationTimestamps: complete)
     }
 }

@@ -190,7 +190,7 @@ public final class VideoDecoder: @unchecked Sendable {
             throw MediaError(.outOfRange, operation: "reading frame \(index)", path: path,
                              message: "the stream has \(idx.count) frames (0…\(idx.count - 1))")
         }
-        guard idx.timestampsComplete else { return try frameBySequentialDecode(index) }
+        guard idx.hasPresentationTimestamps else { return try frameByCounting(index, in: idx) }
         var candidates = keyframeCandidates(for: index, in: idx)
         if let p = position, p.frame < index, let k = candidates.first, k.dts <= p.dts {
             if let f = try decodeForward(to: index, in: idx) { return f }
@@ -256,6 +256,36 @@ public final class VideoDecoder: @unchecked Sendable {
             }
         }
         return nil
+    }
+
+    /// For streams without presentation timestamps: with closed GOPs, the `n`-th frame the decoder
+    /// outputs after a seek to keyframe `k` is frame `k.decodeOrder + n`.
+    private func frameByCounting(_ index: Int, in idx: FrameIndex) throws -> VideoFrame {
+        guard let k = idx.seekPoints.last(where: { $0.decodeOrder <= index }) else {
+            return try frameBySequentialDecode(index)
+        }
+        var next: Int
+        if let p = position, p.frame < index, k.dts <= p.dts {
+            next = p.frame + 1
+        } else {
+            try demuxer.seek(stream: streamIndex, to: k.dts)
+            avcodec_flush_buffers(codec)
+            draining = false
+            finished = false
+            position = (-1, Int64.min)
+            next = k.decodeOrder
+        }
+        while let f = try decodeNext() {
+            if next == index {
+                position = (index, position?.dts ?? Int64.min)
+                var frame = try makeFrame(f, index: index)
+                frame.pts = idx.entries[index].pts
+                frame.seconds = idx.seconds(index)
+                return frame
+            }
+            next += 1
+        }
+        return try frameBySequentialDecode(index)
     }
 
     /// Last resort for streams without usable timestamps: decode from the start and count.

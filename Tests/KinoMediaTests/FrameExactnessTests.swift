@@ -29,6 +29,12 @@ enum Clips {
         _ = try! runTool("ffmpeg", ["-v", "error", "-y", "-i", longGOP, "-c", "copy", path])
         return path
     }()
+    /// The long-GOP clip in AVI: decode timestamps only, and a header frame count in 1/60 s ticks.
+    static let avi: String = {
+        let path = directory.file("longgop.avi")
+        _ = try! runTool("ffmpeg", ["-v", "error", "-y", "-i", longGOP, "-c", "copy", path])
+        return path
+    }()
     /// The long-GOP clip with every timestamp shifted 1 s negative.
     static let negative: String = {
         let path = directory.file("negative.mp4")
@@ -39,9 +45,10 @@ enum Clips {
 }
 
 @Suite struct FrameExactnessTests {
-    @Test(arguments: ["longGOP", "vfr", "mkv", "negative"])
+    @Test(arguments: ["longGOP", "vfr", "mkv", "avi", "negative"])
     func randomOrderByIndex(clip: String) throws {
-        let path = ["longGOP": Clips.longGOP, "vfr": Clips.vfr, "mkv": Clips.mkv, "negative": Clips.negative][clip]!
+        let path = ["longGOP": Clips.longGOP, "vfr": Clips.vfr, "mkv": Clips.mkv, "avi": Clips.avi,
+                    "negative": Clips.negative][clip]!
         let decoder = try VideoDecoder(path: path)
         let count = try decoder.frameIndex().count
         let offset = clip == "negative" ? 30 : 0
@@ -118,6 +125,10 @@ enum Clips {
         #expect(video.hasReordering == true)
         #expect(video.codec == "h264")
         #expect(video.pixelFormat == "yuv420p")
+        // AVI's header counts 1/60 s ticks: twice the real number of frames. The scan is not fooled.
+        let avi = try #require(try MediaProbe.probe(Clips.avi).video)
+        #expect(avi.headerFrameCount == 640)
+        #expect(avi.frameCount == 320)
         let vfr = try #require(try MediaProbe.probe(Clips.vfr).video)
         #expect(vfr.variableFrameRate == true)
     }
