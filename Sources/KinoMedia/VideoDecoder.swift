@@ -179,12 +179,17 @@ public final class VideoDecoder: @unchecked Sendable {
     /// The packet index of this stream (scanned on first use; nothing is decoded).
     public func frameIndex() throws -> FrameIndex {
         if let cachedIndex { return cachedIndex }
-        let scanner = try Demuxer(path: path)
-        let index = try FrameIndex.scan(scanner, streamIndex: streamIndex)
+        let index = try FrameIndex.scan(try Demuxer(path: path), streamIndex: streamIndex)
+        adopt(index)
+        return index
+    }
+
+    /// Uses an index scanned by another decoder of the same file.
+    func adopt(_ index: FrameIndex) {
+        guard cachedIndex == nil else { return }
         cachedIndex = index
         ptsToIndex.reserveCapacity(index.count)
         for (i, e) in index.entries.enumerated() where ptsToIndex[e.pts] == nil { ptsToIndex[e.pts] = i }
-        return index
     }
 
     /// The exact frame with presentation index `index`.
