@@ -25,6 +25,13 @@ struct EdgeCounters: Sendable {
     var highWaterBytes = 0
 }
 
+/// What a consumer gets from ``InputGate/next()``.
+enum InputEvent {
+    case packet(Packet, input: Int)
+    /// The producer on this input has finished and everything it sent has been taken.
+    case ended(input: Int)
+}
+
 /// The input side of one consumer: one bounded queue per input edge, sharing one condition.
 ///
 /// Sharing the condition lets the consumer wait on *any* input (a join must not block on one
@@ -37,6 +44,7 @@ final class InputGate: @unchecked Sendable {
         var head = 0
         var bytes = 0
         var closed = false
+        var endReported = false
         var counters = EdgeCounters()
         var count: Int { packets.count - head }
 
@@ -111,8 +119,10 @@ final class InputGate: @unchecked Sendable {
     ///
     /// When several inputs have packets waiting, the one with the earliest time goes first,
     /// so a join sees its inputs roughly in time order without ever waiting on one side only.
-    /// - Returns: the packet and its input index, or `nil` once every input is closed and empty.
-    func next() -> (packet: Packet, input: Int)? {
+    /// An input that is closed and drained is reported once as `.ended`, so joins can stop
+    /// waiting for it.
+    /// - Returns: the next event, or `nil` once every input has ended.
+    func next() -> InputEvent? {
         condition.lock()
         defer { condition.unlock() }
         while true {
@@ -125,9 +135,14 @@ final class InputGate: @unchecked Sendable {
             if let i = best {
                 let packet = queues[i].removeFirst()
                 condition.broadcast()
-                return (packet, i)
+                return .packet(packet, input: i)
             }
-            if abandoned || queues.allSatisfy(\.closed) { return nil }
+            if abandoned { return nil }
+            if let i = queues.indices.first(where: { queues[$0].closed && !queues[$0].endReported }) {
+                queues[i].endReported = true
+                return .ended(input: i)
+            }
+            if queues.allSatisfy(\.closed) { return nil }
             condition.wait()
         }
     }

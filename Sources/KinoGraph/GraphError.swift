@@ -29,6 +29,8 @@ public enum GraphError: Error, LocalizedError, Sendable, Equatable {
     case invalidOption(stage: String, option: String, expected: String, got: String, line: Int?)
     /// A required option was not given.
     case missingOption(stage: String, option: String, line: Int?)
+    /// A stage got input it cannot handle (a missing total, a sample-rate change).
+    case invalidInput(stage: String, message: String)
     /// A stage threw while running; `seconds` is the media time of the packet it was handling.
     case stageFailed(stage: String, seconds: Double?, message: String)
 
@@ -59,6 +61,8 @@ public enum GraphError: Error, LocalizedError, Sendable, Equatable {
             return at(line) + "stage '\(stage)' option '\(option)' must be \(expected), got '\(got)'"
         case .missingOption(let stage, let option, let line):
             return at(line) + "stage '\(stage)' needs option '\(option)'"
+        case .invalidInput(let stage, let message):
+            return "stage '\(stage)': \(message)"
         case .stageFailed(let stage, let seconds, let message):
             let time = seconds.map { String(format: " at %.3f s", $0) } ?? ""
             return "stage '\(stage)' failed\(time): \(message)"

@@ -45,7 +45,15 @@ final class NodeWorker: Sendable {
     private var lastInputTime: Double? { lastInput.current }
 
     private func runSerial(_ stage: any ProcessingStage, gate: InputGate) {
-        while let (packet, input) = gate.next() {
+        while let event = gate.next() {
+            guard case .packet(let packet, let input) = event else {
+                if case .ended(let input) = event {
+                    timed { try self.withPool(into: self.output) { try stage.inputEnded(input, output: $0) } }
+                        onError: { self.fail($0, at: self.lastInputTime) }
+                }
+                if failed.current { return }
+                continue
+            }
             counted(packet)
             timed { try self.withPool(into: self.output) { try Self.handle(stage, packet, input, $0) } }
                 onError: { self.fail($0, at: packet.seconds) }
@@ -63,8 +71,10 @@ final class NodeWorker: Sendable {
             (0, [:], [:]))
         let group = DispatchGroup()
         var sequence = 0
-        while let (packet, input) = gate.next() {
+        // Parallel stages are stateless, so the end of one input means nothing to them.
+        while let event = gate.next() {
             if failed.current { break }
+            guard case .packet(let packet, let input) = event else { continue }
             counted(packet)
             slots.wait()
             let seq = sequence

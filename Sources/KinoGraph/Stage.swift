@@ -41,6 +41,10 @@ public protocol ProcessingStage: Stage {
     /// Handles stream facts from upstream. The default forwards them downstream.
     func receive(info: StreamInfo, input: Int, output: StageOutput) throws
 
+    /// Called once when input `input` has ended (its producer finished and it is drained).
+    /// The default does nothing; joins use it to stop waiting for that side.
+    func inputEnded(_ input: Int, output: StageOutput) throws
+
     /// Called once after every input has ended (or the run was cancelled): emit what is
     /// buffered, close files. Not called when the stage itself failed.
     func finish(output: StageOutput) throws
@@ -50,6 +54,8 @@ extension ProcessingStage {
     public func receive(info: StreamInfo, input: Int, output: StageOutput) throws {
         output.emit(.info(info))
     }
+
+    public func inputEnded(_ input: Int, output: StageOutput) throws {}
 
     public func finish(output: StageOutput) throws {}
 }
