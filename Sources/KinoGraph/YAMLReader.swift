@@ -57,7 +57,10 @@ struct YAMLReader {
         guard let scalar = node.scalar else {
             return RawOption(text: node.sequence != nil ? "a list" : "a mapping", kind: .collection, line: line)
         }
-        let kind: RawOption.Kind = switch scalar.tag.rawValue {
+        // Quoted scalars are always strings; plain ones get YAML's core-schema type.
+        let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
+        let resolved = quoted ? Tag.Name.str.rawValue : Resolver.default.resolveTag(of: node).rawValue
+        let kind: RawOption.Kind = switch resolved {
         case Tag.Name.int.rawValue: .int
         case Tag.Name.float.rawValue: .float
         case Tag.Name.bool.rawValue: .bool
