@@ -28,7 +28,7 @@ public final class JSONLSink: ProcessingStage {
         return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial").path
     }
 
-    public func receive(info: StreamInfo, input: Int, output: StageOutput) throws {}
+    public func receive(info: SourceInfo, input: Int, output: StageOutput) throws {}
 
     public func process(_ packet: Packet, input: Int, output: StageOutput) throws {
         guard case .event(let event) = packet.payload else { return }

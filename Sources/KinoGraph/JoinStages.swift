@@ -54,7 +54,7 @@ public final class TimeJoinStage: ProcessingStage {
 
     public var outputType: PortType? { .joined }
 
-    public func receive(info: StreamInfo, input: Int, output: StageOutput) throws {
+    public func receive(info: SourceInfo, input: Int, output: StageOutput) throws {
         if input == 0 { output.emit(.info(info)) }
     }
 

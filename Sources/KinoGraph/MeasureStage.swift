@@ -12,7 +12,7 @@ public final class MeasureStage: ProcessingStage {
     public var outputType: PortType? { .event }
     public var isStateless: Bool { true }
 
-    public func receive(info: StreamInfo, input: Int, output: StageOutput) throws {}
+    public func receive(info: SourceInfo, input: Int, output: StageOutput) throws {}
 
     public func process(_ packet: Packet, input: Int, output: StageOutput) throws {
         let (end, payload) = Self.measure(packet.payload, at: packet.seconds)

@@ -33,7 +33,7 @@ public enum PortType: String, Sendable, Codable, CaseIterable, CustomStringConve
 ///
 /// Stages that need totals (uniform sampling) read it; every built-in stage forwards it so
 /// that later stages see it too.
-public struct StreamInfo: Sendable, Equatable, Codable {
+public struct SourceInfo: Sendable, Equatable, Codable {
     /// Number of frames, when the source knows it exactly (from a scan or a generator).
     public var frameCount: Int?
     /// Stream duration in seconds, when known.
@@ -107,7 +107,7 @@ public indirect enum Payload: Sendable {
     /// A packet from the first input matched with the second input's packet at that time.
     case joined(Packet, Packet?)
     /// Stream facts; allowed on every edge.
-    case info(StreamInfo)
+    case info(SourceInfo)
 
     /// The port type this payload travels on; `nil` for `info`, which travels on any.
     public var portType: PortType? {
@@ -150,7 +150,7 @@ public struct Packet: Sendable {
     }
 
     /// A stream-info packet (time 0).
-    public static func info(_ info: StreamInfo) -> Packet {
+    public static func info(_ info: SourceInfo) -> Packet {
         Packet(seconds: 0, payload: .info(info))
     }
 

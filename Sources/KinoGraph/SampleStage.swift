@@ -5,7 +5,7 @@ import KinoMedia
 /// Modes follow torchcodec's samplers (see ``SampleMode``) but work on a stream: frames are
 /// seen once, in order, and only those a pending clip still needs are held in memory.
 /// Uniform sampling needs the total frame count: from `totalFrames`, else from the source's
-/// ``StreamInfo`` (`frameCount`, or `duration × frameRate` rounded).
+/// ``SourceInfo`` (`frameCount`, or `duration × frameRate` rounded).
 public final class SampleStage: ProcessingStage {
     public let mode: SampleMode
     /// Total frames, overriding the source's info (for sources that do not know it).
@@ -14,7 +14,7 @@ public final class SampleStage: ProcessingStage {
 
     private struct State {
         var position = 0                 // arrival index of the next frame
-        var info: StreamInfo?
+        var info: SourceInfo?
         var previous: VideoFrame?        // fps: the frame on screen until the next one
         var nextSample = 0               // fps: k of the next sample time
         var firstTime: Double?
@@ -38,7 +38,7 @@ public final class SampleStage: ProcessingStage {
         return .video
     }
 
-    public func receive(info: StreamInfo, input: Int, output: StageOutput) throws {
+    public func receive(info: SourceInfo, input: Int, output: StageOutput) throws {
         state.withLock { $0.info = info }
         output.emit(.info(info))
     }
@@ -121,7 +121,7 @@ public final class SampleStage: ProcessingStage {
         return Array(repeating: .frame(frame), count: times)
     }
 
-    private static func total(_ info: StreamInfo) -> Int? {
+    private static func total(_ info: SourceInfo) -> Int? {
         if let count = info.frameCount { return count }
         if let duration = info.duration, let rate = info.frameRate { return Int((duration * rate).rounded()) }
         return nil

@@ -39,7 +39,7 @@ public protocol ProcessingStage: Stage {
     func process(_ packet: Packet, input: Int, output: StageOutput) throws
 
     /// Handles stream facts from upstream. The default forwards them downstream.
-    func receive(info: StreamInfo, input: Int, output: StageOutput) throws
+    func receive(info: SourceInfo, input: Int, output: StageOutput) throws
 
     /// Called once when input `input` has ended (its producer finished and it is drained).
     /// The default does nothing; joins use it to stop waiting for that side.
@@ -51,7 +51,7 @@ public protocol ProcessingStage: Stage {
 }
 
 extension ProcessingStage {
-    public func receive(info: StreamInfo, input: Int, output: StageOutput) throws {
+    public func receive(info: SourceInfo, input: Int, output: StageOutput) throws {
         output.emit(.info(info))
     }
 

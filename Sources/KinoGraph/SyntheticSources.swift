@@ -11,7 +11,7 @@ public final class SyntheticVideoSource: SourceStage {
     public let fps: Int
     public let width: Int
     public let height: Int
-    /// Whether to send a ``StreamInfo`` with the frame count first.
+    /// Whether to send a ``SourceInfo`` with the frame count first.
     public let sendsInfo: Bool
 
     public init(count: Int, fps: Int = 30, width: Int = 8, height: Int = 8, sendsInfo: Bool = true) {
@@ -37,7 +37,7 @@ public final class SyntheticVideoSource: SourceStage {
 
     public func produce(into output: StageOutput) throws {
         if sendsInfo {
-            output.emit(.info(StreamInfo(frameCount: count, duration: Double(count) / Double(fps),
+            output.emit(.info(SourceInfo(frameCount: count, duration: Double(count) / Double(fps),
                                          frameRate: Double(fps))))
         }
         for i in 0..<count {
@@ -80,7 +80,7 @@ public final class SyntheticAudioSource: SourceStage {
     }
 
     public func produce(into output: StageOutput) throws {
-        output.emit(.info(StreamInfo(duration: seconds, sampleRate: sampleRate)))
+        output.emit(.info(SourceInfo(duration: seconds, sampleRate: sampleRate)))
         var start = 0
         while start < totalFrames {
             if output.isCancelled { return }

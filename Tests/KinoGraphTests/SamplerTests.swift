@@ -121,8 +121,8 @@ struct SamplerTests {
         final class InfoSink: ProcessingStage {
             let inputTypes: [PortType] = [.any]
             let outputType: PortType? = nil
-            let seen = Locked<[StreamInfo]>([])
-            func receive(info: StreamInfo, input: Int, output: StageOutput) throws { seen.withLock { $0.append(info) } }
+            let seen = Locked<[SourceInfo]>([])
+            func receive(info: SourceInfo, input: Int, output: StageOutput) throws { seen.withLock { $0.append(info) } }
             func process(_ packet: Packet, input: Int, output: StageOutput) throws {}
         }
         let info = InfoSink()

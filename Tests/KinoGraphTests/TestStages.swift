@@ -17,7 +17,7 @@ final class CollectSink: ProcessingStage {
         self.onPacket = onPacket
     }
 
-    func receive(info: StreamInfo, input: Int, output: StageOutput) throws {}
+    func receive(info: SourceInfo, input: Int, output: StageOutput) throws {}
 
     func process(_ packet: Packet, input: Int, output: StageOutput) throws {
         if delay > 0 { Thread.sleep(forTimeInterval: delay) }
