@@ -20,6 +20,7 @@ static inline int kino_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
 static inline int64_t kino_nopts_value(void) { return AV_NOPTS_VALUE; }
 static inline int kino_av_time_base(void) { return AV_TIME_BASE; }
 static inline int kino_pkt_flag_key(void) { return AV_PKT_FLAG_KEY; }
+static inline int kino_pkt_flag_discard(void) { return AV_PKT_FLAG_DISCARD; }
 static inline int kino_pkt_flag_corrupt(void) { return AV_PKT_FLAG_CORRUPT; }
 static inline int kino_codec_flag_global_header(void) { return AV_CODEC_FLAG_GLOBAL_HEADER; }
 static inline int kino_fmt_globalheader(void) { return AVFMT_GLOBALHEADER; }

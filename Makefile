@@ -1,0 +1,43 @@
+# Kino — two commands: `make demo` (set up, build release, run on the bundled samples)
+# and `make test` (set up, build, run the test suite). Both install what they need.
+SHELL := /bin/bash
+APT_PACKAGES := pkg-config libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev \
+                libsndfile1-dev libopenblas-dev libsqlite3-dev ffmpeg sox espeak-ng
+SWIFT ?= swift
+DEMO_OUT ?= demo-out
+KINO_RELEASE := .build/release/kino
+
+.PHONY: setup build release demo test samples clean
+
+# Installs the system packages that are missing (Debian/Ubuntu; needs root or sudo).
+setup:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release --product kino
+
+demo: release
+	@rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)
+	$(KINO_RELEASE) probe samples/clip720.mp4 samples/longgop.mp4 samples/vfr.mp4 samples/speech.wav samples/music.flac samples/still.png
+	$(KINO_RELEASE) frames samples/clip720.mp4 --count 8 --short-side 224 -o $(DEMO_OUT)/clip720-frames
+	$(KINO_RELEASE) frames samples/longgop.mp4 --times 0,9.99,10,19.9 -o $(DEMO_OUT)/longgop-frames
+	$(KINO_RELEASE) frames samples/vfr.mp4 --fps 2 --size 160x120 -o $(DEMO_OUT)/vfr-frames
+	@echo "demo outputs in $(DEMO_OUT)/"
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+samples:
+	samples/make-samples.sh
+
+clean:
+	rm -rf .build $(DEMO_OUT)

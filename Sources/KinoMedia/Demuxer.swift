@@ -1,0 +1,94 @@
+import CFFmpeg
+import Foundation
+
+/// An open container: owns the `AVFormatContext` and reads packets from it.
+///
+/// Not thread-safe: use one `Demuxer` from one thread at a time.
+final class Demuxer {
+    let path: String
+    private(set) var context: UnsafeMutablePointer<AVFormatContext>?
+
+    init(path: String) throws {
+        _ = FF.configureLogging
+        try validateInputPath(path, operation: "opening")
+        self.path = path
+        var ctx: UnsafeMutablePointer<AVFormatContext>? = nil
+        let code = avformat_open_input(&ctx, path, nil, nil)
+        if code < 0 {
+            var error = FF.error(code, "opening", path: path, kind: .notMedia)
+            if error.kind == .corrupt || code == -EINVAL { error.kind = .notMedia }
+            throw error
+        }
+        context = ctx
+        let info = avformat_find_stream_info(ctx, nil)
+        if info < 0 {
+            throw FF.error(info, "reading stream information", path: path, kind: .notMedia)
+        }
+        if ctx!.pointee.nb_streams == 0 {
+            throw MediaError(.notMedia, operation: "opening", path: path, message: "no audio or video streams")
+        }
+    }
+
+    deinit {
+        avformat_close_input(&context)
+    }
+
+    var ctx: UnsafeMutablePointer<AVFormatContext> { context! }
+
+    var streamCount: Int { Int(ctx.pointee.nb_streams) }
+
+    func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> {
+        ctx.pointee.streams[index]!
+    }
+
+    /// The best stream of a type, as FFmpeg ranks them, or nil.
+    func bestStream(_ type: AVMediaType) -> Int? {
+        let index = av_find_best_stream(ctx, type, -1, -1, nil, 0)
+        return index >= 0 ? Int(index) : nil
+    }
+
+    /// Reads the next packet into `packet`. Returns false at end of file.
+    func read(into packet: UnsafeMutablePointer<AVPacket>) throws -> Bool {
+        let code = av_read_frame(ctx, packet)
+        if code == FF.eof { return false }
+        if code < 0 {
+            // A damaged tail reads as an I/O or data error: treat as the end, after the caller decides.
+            throw FF.error(code, "reading packets", path: path, kind: .corrupt)
+        }
+        return true
+    }
+
+    /// Seeks `stream` to the keyframe at or before `timestamp` (stream time base, decode order).
+    func seek(stream: Int, to timestamp: Int64) throws {
+        let code = avformat_seek_file(ctx, Int32(stream), Int64.min, timestamp, timestamp, 0)
+        if code < 0 {
+            // Some demuxers only support the legacy call.
+            try FF.check(av_seek_frame(ctx, Int32(stream), timestamp, kino_seek_flag_backward()),
+                         "seeking to \(timestamp)", path: path, kind: .io)
+        }
+    }
+
+    /// Rewinds to the start of the file.
+    func rewind() throws {
+        let code = avformat_seek_file(ctx, -1, Int64.min, 0, 0, 0)
+        if code < 0 {
+            try FF.check(av_seek_frame(ctx, -1, 0, kino_seek_flag_backward()), "rewinding", path: path, kind: .io)
+        }
+    }
+}
+
+/// An owned `AVPacket`.
+final class Packet {
+    let pointer: UnsafeMutablePointer<AVPacket>
+    init() { pointer = av_packet_alloc()! }
+    deinit { var p: UnsafeMutablePointer<AVPacket>? = pointer; av_packet_free(&p) }
+    func unref() { av_packet_unref(pointer) }
+}
+
+/// An owned `AVFrame`.
+final class Frame {
+    let pointer: UnsafeMutablePointer<AVFrame>
+    init() { pointer = av_frame_alloc()! }
+    deinit { var p: UnsafeMutablePointer<AVFrame>? = pointer; av_frame_free(&p) }
+    func unref() { av_frame_unref(pointer) }
+}

@@ -1,0 +1,81 @@
+import CFFmpeg
+import Foundation
+
+/// The one place FFmpeg return codes become Swift control flow or a `MediaError`.
+enum FF {
+    static let eagain = kino_averror_eagain()
+    static let eof = kino_averror_eof()
+    static let noPTS = kino_nopts_value()
+
+    /// FFmpeg's text for an error code.
+    static func message(_ code: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        av_strerror(code, &buffer, buffer.count)
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    /// Throws a `MediaError` for a negative code; returns the code otherwise.
+    @discardableResult
+    static func check(_ code: Int32, _ operation: @autoclosure () -> String, path: String,
+                      kind: MediaError.Kind = .codec) throws -> Int32 {
+        guard code < 0 else { return code }
+        throw error(code, operation(), path: path, kind: kind)
+    }
+
+    static func error(_ code: Int32, _ operation: String, path: String, kind: MediaError.Kind = .codec) -> MediaError {
+        var kind = kind
+        if code == kino_averror_invaliddata() { kind = .corrupt }
+        if code == -ENOENT { kind = .notFound }
+        if code == -EIO { kind = .io }
+        return MediaError(kind, operation: operation, path: path, message: message(code), code: code)
+    }
+
+    /// Keeps FFmpeg quiet unless `KINO_FFMPEG_LOG` asks otherwise; Kino reports errors itself.
+    static let configureLogging: Void = {
+        if let level = ProcessInfo.processInfo.environment["KINO_FFMPEG_LOG"], let value = Int32(level) {
+            av_log_set_level(value)
+        } else {
+            av_log_set_level(AV_LOG_FATAL)
+        }
+    }()
+}
+
+extension Rational {
+    init(_ r: AVRational) { self.init(Int64(r.num), Int64(r.den)) }
+    var av: AVRational { AVRational(num: Int32(numerator), den: Int32(denominator)) }
+}
+
+/// Checks a user-supplied input path before FFmpeg sees it, so the error names the real problem.
+func validateInputPath(_ path: String, operation: String) throws {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw MediaError(.notFound, operation: operation, path: path, message: "no such file")
+    }
+    if isDirectory.boolValue {
+        throw MediaError(.isDirectory, operation: operation, path: path, message: "expected a file, found a directory")
+    }
+    guard FileManager.default.isReadableFile(atPath: path) else {
+        throw MediaError(.io, operation: operation, path: path, message: "permission denied")
+    }
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+    if size == 0 {
+        throw MediaError(.emptyFile, operation: operation, path: path, message: "file is zero bytes")
+    }
+}
+
+/// Writes to a temporary sibling and renames into place, so a crash never leaves a half-written file.
+func temporarySibling(of path: String) -> String {
+    let url = URL(fileURLWithPath: path)
+    let dir = url.deletingLastPathComponent().path
+    let name = url.lastPathComponent
+    // Keep the extension last: FFmpeg picks muxers from it.
+    return "\(dir)/.\(UUID().uuidString.prefix(8)).tmp-\(name)"
+}
+
+func moveIntoPlace(_ temporary: String, _ final: String) throws {
+    if rename(temporary, final) != 0 {
+        let message = String(cString: strerror(errno))
+        unlink(temporary)
+        throw MediaError(.io, operation: "renaming output into place", path: final, message: message)
+    }
+}

@@ -1,0 +1,306 @@
+import CFFmpeg
+
+/// Options for decoding video.
+public struct VideoDecodeOptions: Sendable, Hashable {
+    public var width: Int?
+    public var height: Int?
+    /// When set, scale so the short side equals this (keeps aspect; overrides width/height).
+    public var shortSide: Int?
+    public var resize: ResizeMode
+    public var layout: PixelLayout
+    /// Decoder threads; 0 lets FFmpeg choose.
+    public var threads: Int
+    /// When false, frames carry timestamps but no pixels (no conversion cost).
+    public var convert: Bool
+
+    public init(width: Int? = nil, height: Int? = nil, shortSide: Int? = nil, resize: ResizeMode = .stretch,
+                layout: PixelLayout = .rgb24, threads: Int = 0, convert: Bool = true) {
+        self.width = width
+        self.height = height
+        self.shortSide = shortSide
+        self.resize = resize
+        self.layout = layout
+        self.threads = threads
+        self.convert = convert
+    }
+
+    var picture: PictureFormat {
+        PictureFormat(width: width, height: height, shortSide: shortSide, resize: resize, layout: layout)
+    }
+}
+
+/// Decodes the video stream of a file, sequentially or by exact frame index / timestamp.
+///
+/// Sequential use: call `nextFrame()` until it returns nil. Random access: `frame(at:)`,
+/// `frame(atSeconds:)` and `frames(at:)` use a packet index (built on first use, without
+/// decoding) to seek to the right keyframe and decode forward to the exact frame.
+///
+/// Not thread-safe: use one decoder from one thread at a time.
+public final class VideoDecoder: @unchecked Sendable {
+    public let path: String
+    public let options: VideoDecodeOptions
+    /// The decoded stream, as the container describes it.
+    public let info: StreamInfo
+    /// Problems met and skipped while decoding (damaged packets), in order.
+    public private(set) var warnings: [String] = []
+
+    let demuxer: Demuxer
+    let streamIndex: Int
+    let codec: UnsafeMutablePointer<AVCodecContext>
+    let timeBase: Rational
+    private let packet = Packet()
+    private let decoded = Frame()
+    private let scaler = Scaler()
+    private var draining = false
+    private var finished = false
+    private var sequentialIndex = 0
+    private var cachedIndex: FrameIndex?
+    private var ptsToIndex: [Int64: Int] = [:]
+    /// Exact index of the last frame returned by random access, and the last packet dts sent.
+    private var position: (frame: Int, dts: Int64)?
+
+    /// Opens the best video stream of `path`.
+    /// - Throws: `MediaError` (`.notFound`, `.notMedia`, `.noStream`, `.unsupported`, …).
+    public init(path: String, options: VideoDecodeOptions = .init()) throws {
+        self.path = path
+        self.options = options
+        demuxer = try Demuxer(path: path)
+        guard let index = demuxer.bestStream(AVMEDIA_TYPE_VIDEO) else {
+            throw MediaError(.noStream, operation: "opening video", path: path, message: "no video stream")
+        }
+        streamIndex = index
+        let stream = demuxer.stream(index)
+        info = MediaProbe.describe(stream, index: index)
+        timeBase = Rational(stream.pointee.time_base)
+        guard let decoder = avcodec_find_decoder(stream.pointee.codecpar.pointee.codec_id) else {
+            throw MediaError(.unsupported, operation: "opening video", path: path,
+                             message: "no decoder for codec \(info.codec)")
+        }
+        guard let ctx = avcodec_alloc_context3(decoder) else {
+            throw MediaError(.codec, operation: "opening video", path: path, message: "out of memory")
+        }
+        codec = ctx
+        try FF.check(avcodec_parameters_to_context(ctx, stream.pointee.codecpar), "configuring decoder", path: path)
+        ctx.pointee.thread_count = Int32(max(0, options.threads))
+        ctx.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
+        ctx.pointee.pkt_timebase = stream.pointee.time_base
+        try FF.check(avcodec_open2(ctx, decoder, nil), "opening decoder \(info.codec)", path: path)
+    }
+
+    deinit {
+        var ctx: UnsafeMutablePointer<AVCodecContext>? = codec
+        avcodec_free_context(&ctx)
+    }
+
+    // MARK: Sequential decoding
+
+    /// The next frame in presentation order, or nil at the end of the stream.
+    ///
+    /// Frames are numbered by output order from the start (or from the last seek).
+    public func nextFrame() throws -> VideoFrame? {
+        guard let f = try decodeNext() else { return nil }
+        defer { sequentialIndex += 1 }
+        return try makeFrame(f, index: sequentialIndex)
+    }
+
+    /// Decodes the next raw frame; nil at end of stream. The frame stays valid until the next call.
+    func decodeNext() throws -> UnsafeMutablePointer<AVFrame>? {
+        while true {
+            decoded.unref()
+            let code = avcodec_receive_frame(codec, decoded.pointer)
+            if code >= 0 { return decoded.pointer }
+            if code == FF.eof { finished = true; return nil }
+            if code != FF.eagain {
+                if code == kino_averror_invaliddata() { warnings.append("damaged frame skipped: \(FF.message(code))"); continue }
+                throw FF.error(code, "decoding video", path: path)
+            }
+            if draining { finished = true; return nil }
+            try feed()
+        }
+    }
+
+    /// Sends one packet of our stream (or the end-of-stream flush) to the decoder.
+    private func feed() throws {
+        while true {
+            let more: Bool
+            do {
+                more = try demuxer.read(into: packet.pointer)
+            } catch let error as MediaError {
+                warnings.append("stopped reading at damage: \(error.message)")
+                more = false
+            }
+            if !more {
+                draining = true
+                _ = avcodec_send_packet(codec, nil)
+                return
+            }
+            defer { packet.unref() }
+            guard Int(packet.pointer.pointee.stream_index) == streamIndex else { continue }
+            let dts = packet.pointer.pointee.dts != FF.noPTS ? packet.pointer.pointee.dts : packet.pointer.pointee.pts
+            let code = avcodec_send_packet(codec, packet.pointer)
+            if code < 0 && code != FF.eagain {
+                warnings.append("damaged packet at dts \(dts) skipped: \(FF.message(code))")
+                continue
+            }
+            if let p = position { position = (p.frame, dts) }
+            return
+        }
+    }
+
+    /// Builds a `VideoFrame` from a decoded `AVFrame`.
+    func makeFrame(_ f: UnsafeMutablePointer<AVFrame>, index: Int) throws -> VideoFrame {
+        let pts = presentationTime(f)
+        var frame = VideoFrame(index: index, pts: pts, timeBase: timeBase, seconds: timeBase.seconds(pts),
+                               duration: timeBase.seconds(f.pointee.pkt_duration),
+                               width: Int(f.pointee.width), height: Int(f.pointee.height), layout: options.layout)
+        if options.convert {
+            let out = try scaler.convert(f, to: options.picture, path: path)
+            frame.width = out.width
+            frame.height = out.height
+            frame.bytes = out.bytes
+            frame.floats = out.floats
+        }
+        return frame
+    }
+
+    func presentationTime(_ f: UnsafeMutablePointer<AVFrame>) -> Int64 {
+        let best = f.pointee.best_effort_timestamp
+        return best != FF.noPTS ? best : (f.pointee.pts != FF.noPTS ? f.pointee.pts : Int64(sequentialIndex))
+    }
+
+    // MARK: Exact random access
+
+    /// The packet index of this stream (scanned on first use; nothing is decoded).
+    public func frameIndex() throws -> FrameIndex {
+        if let cachedIndex { return cachedIndex }
+        let scanner = try Demuxer(path: path)
+        let index = try FrameIndex.scan(scanner, streamIndex: streamIndex)
+        cachedIndex = index
+        ptsToIndex.reserveCapacity(index.count)
+        for (i, e) in index.entries.enumerated() where ptsToIndex[e.pts] == nil { ptsToIndex[e.pts] = i }
+        return index
+    }
+
+    /// The exact frame with presentation index `index`.
+    /// - Throws: `MediaError.outOfRange` for an index outside the stream, `.corrupt` when the frame
+    ///   cannot be decoded.
+    public func frame(at index: Int) throws -> VideoFrame {
+        let idx = try frameIndex()
+        guard index >= 0 && index < idx.count else {
+            throw MediaError(.outOfRange, operation: "reading frame \(index)", path: path,
+                             message: "the stream has \(idx.count) frames (0…\(idx.count - 1))")
+        }
+        guard idx.hasPresentationTimestamps else { return try frameByCounting(index, in: idx) }
+        var candidates = keyframeCandidates(for: index, in: idx)
+        if let p = position, p.frame < index, let k = candidates.first, k.dts <= p.dts {
+            if let f = try decodeForward(to: index, in: idx) { return f }
+        }
+        while !candidates.isEmpty {
+            let k = candidates.removeFirst()
+            try demuxer.seek(stream: streamIndex, to: k.dts)
+            avcodec_flush_buffers(codec)
+            draining = false
+            finished = false
+            position = (-1, Int64.min)
+            if let f = try decodeForward(to: index, in: idx) { return f }
+        }
+        return try frameBySequentialDecode(index)
+    }
+
+    /// The frame displayed at `seconds` (the last frame starting at or before it).
+    public func frame(atSeconds seconds: Double) throws -> VideoFrame {
+        let idx = try frameIndex()
+        guard let i = idx.frameIndex(atSeconds: seconds) else {
+            throw MediaError(.outOfRange, operation: "reading the frame at \(seconds) s", path: path, message: "the stream has no frames")
+        }
+        let end = idx.seconds(idx.count - 1) + max(idx.entries[idx.count - 1].duration > 0 ? timeBase.seconds(idx.entries[idx.count - 1].duration) : 0, 0)
+        if seconds < idx.seconds(0) - 1e-9 || seconds > max(end, idx.seconds(idx.count - 1)) + 1e-9 {
+            throw MediaError(.outOfRange, operation: "reading the frame at \(seconds) s", path: path,
+                             message: String(format: "the stream spans %.3f…%.3f s", idx.seconds(0), end))
+        }
+        return try frame(at: i)
+    }
+
+    /// Several exact frames, decoded in one forward pass per keyframe group; returned in the order asked.
+    public func frames(at indices: [Int]) throws -> [VideoFrame] {
+        var byIndex: [Int: VideoFrame] = [:]
+        for i in Set(indices).sorted() { byIndex[i] = try frame(at: i) }
+        return indices.map { byIndex[$0]! }
+    }
+
+    /// Keyframes to try, best first: the latest one that precedes the target in decode order and
+    /// in presentation order (open-GOP leading pictures need the previous GOP), then earlier ones.
+    private func keyframeCandidates(for index: Int, in idx: FrameIndex) -> [IndexEntry] {
+        let target = idx.entries[index]
+        let usable = idx.seekPoints
+            .filter { $0.decodeOrder <= target.decodeOrder && $0.pts <= target.pts }
+            .sorted { $0.decodeOrder > $1.decodeOrder }
+        return Array(usable.prefix(3))
+    }
+
+    /// Decodes forward until frame `index` appears; nil if it was passed or the stream ended.
+    private func decodeForward(to index: Int, in idx: FrameIndex) throws -> VideoFrame? {
+        let targetPTS = idx.entries[index].pts
+        var seenTarget = 0
+        let duplicatesBefore = index - (ptsToIndex[targetPTS] ?? index)
+        while let f = try decodeNext() {
+            let pts = presentationTime(f)
+            if pts == targetPTS {
+                if seenTarget == duplicatesBefore {
+                    position = (index, position?.dts ?? Int64.min)
+                    return try makeFrame(f, index: index)
+                }
+                seenTarget += 1
+            } else if pts > targetPTS {
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// For streams without presentation timestamps: with closed GOPs, the `n`-th frame the decoder
+    /// outputs after a seek to keyframe `k` is frame `k.decodeOrder + n`.
+    private func frameByCounting(_ index: Int, in idx: FrameIndex) throws -> VideoFrame {
+        guard let k = idx.seekPoints.last(where: { $0.decodeOrder <= index }) else {
+            return try frameBySequentialDecode(index)
+        }
+        var next: Int
+        if let p = position, p.frame < index, k.dts <= p.dts {
+            next = p.frame + 1
+        } else {
+            try demuxer.seek(stream: streamIndex, to: k.dts)
+            avcodec_flush_buffers(codec)
+            draining = false
+            finished = false
+            position = (-1, Int64.min)
+            next = k.decodeOrder
+        }
+        while let f = try decodeNext() {
+            if next == index {
+                position = (index, position?.dts ?? Int64.min)
+                var frame = try makeFrame(f, index: index)
+                frame.pts = idx.entries[index].pts
+                frame.seconds = idx.seconds(index)
+                return frame
+            }
+            next += 1
+        }
+        return try frameBySequentialDecode(index)
+    }
+
+    /// Last resort for streams without usable timestamps: decode from the start and count.
+    private func frameBySequentialDecode(_ index: Int) throws -> VideoFrame {
+        try demuxer.rewind()
+        avcodec_flush_buffers(codec)
+        draining = false
+        finished = false
+        position = nil
+        var n = 0
+        while let f = try decodeNext() {
+            if n == index { return try makeFrame(f, index: index) }
+            n += 1
+        }
+        throw MediaError(.corrupt, operation: "reading frame \(index)", path: path,
+                         message: "the decoder produced only \(n) frames")
+    }
+}
