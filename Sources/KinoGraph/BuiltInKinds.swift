@@ -1,6 +1,7 @@
 /// Option declarations and constructors of the stage kinds built into KinoGraph.
 enum BuiltInKinds {
     static let all: [StageKind] = [syntheticVideo, syntheticAudio, sample, audio, pairs, join, measure, jsonl]
+        + MediaKinds.all
 
     static let syntheticVideo = StageKind(
         name: "synthetic-video", summary: "Generated frames (pixel value = index mod 256), for trying pipelines.",

@@ -65,8 +65,8 @@ public struct StageRegistry: Sendable {
 
     public subscript(name: String) -> StageKind? { kinds[name] }
 
-    /// The kinds built into KinoGraph: synthetic sources, `sample`, `audio`, `pairs`, `join`,
-    /// `measure`, `jsonl`.
+    /// The kinds built into KinoGraph: `decode`, synthetic sources, `sample`, `audio`, `pairs`,
+    /// `join`, `measure`, and the sinks `jsonl`, `frames`, `video`.
     public static let builtIn = StageRegistry(BuiltInKinds.all)
 }
 
