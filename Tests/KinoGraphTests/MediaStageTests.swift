@@ -74,3 +74,25 @@ struct MediaStageTests {
         #expect(throws: GraphError.self) { try audio.makeGraph() }
     }
 }
+
+@Suite("Bundled media pipeline")
+struct OverviewPipelineTests {
+    @Test("pipelines/overview.yaml runs on the bundled 720p clip")
+    func overview() throws {
+        let directory = TemporaryDirectory("kinograph-overview")
+        defer { directory.cleanup() }
+        let spec = try PipelineSpec.load(path: "\(Repository.root)/pipelines/overview.yaml")
+        let graph = try spec.makeGraph(context: BuildContext(inputPath: Repository.sample("clip720.mp4"),
+                                                             outputDirectory: directory.path))
+        let report = GraphRunner(graph: graph, pool: ComputePool(slots: 2)).run()
+        #expect(report.status == .completed, "\(report.failure?.error.localizedDescription ?? "")")
+        #expect(report.outputs.count == 5)
+        #expect(report.stats("thumbnails")?.packetsOut == 7)        // info + 6 frames (6 s at 1 fps)
+        let clips = try String(contentsOfFile: directory.file("clips.jsonl"), encoding: .utf8)
+        #expect(clips.split(separator: "\n").count == 6)             // 180 frames, span 31: starts 0,31,…,155
+        let loudness = try String(contentsOfFile: directory.file("loudness.jsonl"), encoding: .utf8)
+        let samples = try AudioDecoder.decodeAll(path: Repository.sample("clip720.mp4"), sampleRate: 16000).frameCount
+        #expect(loudness.split(separator: "\n").count == (samples + 15999) / 16000)   // the last window padded
+        #expect(FileManager.default.fileExists(atPath: directory.file("preview.gif")))
+    }
+}
