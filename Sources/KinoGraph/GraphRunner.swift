@@ -26,9 +26,15 @@ public final class GraphRunner: Sendable {
     /// sinks finish with their outputs marked incomplete. When a stage throws, the run cancels
     /// itself the same way, the failing stage's inputs are discarded, and the report names the
     /// stage, the media time of the packet it was handling, and the cause.
-    /// - Parameter cancel: a token the caller may cancel from any thread.
+    /// - Parameters:
+    ///   - cancel: a token the caller may cancel from any thread.
+    ///   - progressInterval: seconds between calls of `progress`.
+    ///   - progress: called on a background queue with a snapshot of every stage's statistics
+    ///     while the run goes on (for a progress bar: a source's `lastSeconds` against the
+    ///     stream duration).
     /// - Returns: the report; this call does not throw.
-    public func run(cancel: CancelToken = CancelToken()) -> RunReport {
+    public func run(cancel: CancelToken = CancelToken(), progressInterval: Double = 0.5,
+                    progress: (@Sendable ([StageStats]) -> Void)? = nil) -> RunReport {
         let started = Date()
         let run = RunState()
         cancel.onCancel { [token = run.token] in token.cancel() }
@@ -54,7 +60,15 @@ public final class GraphRunner: Sendable {
             let queue = DispatchQueue(label: "kino.stage.\(worker.node.id)")
             queue.async(group: group) { worker.run() }
         }
+        let timer = progress.map { report in
+            let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "kino.graph.progress"))
+            timer.schedule(deadline: .now() + progressInterval, repeating: progressInterval)
+            timer.setEventHandler { report(workers.map { $0.statistics() }) }
+            timer.resume()
+            return timer
+        }
         group.wait()
+        timer?.cancel()
 
         let failure = run.failure
         let status: RunReport.Status = failure != nil ? .failed : (run.token.isCancelled ? .cancelled : .completed)
@@ -117,10 +131,12 @@ public struct StageStats: Sendable, Codable, Equatable {
     public var queueCapacity: Int
     /// Packets it was allowed to process at once.
     public var parallelism: Int
+    /// Media time of the last packet it emitted (info packets aside); `nil` before the first.
+    public var lastSeconds: Double?
 
     public init(id: String, kind: String, packetsIn: Int = 0, packetsOut: Int = 0, busySeconds: Double = 0,
                 blockedSeconds: Double = 0, queueHighWater: Int = 0, queueHighWaterBytes: Int = 0,
-                queueCapacity: Int = 0, parallelism: Int = 1) {
+                queueCapacity: Int = 0, parallelism: Int = 1, lastSeconds: Double? = nil) {
         self.id = id
         self.kind = kind
         self.packetsIn = packetsIn
@@ -131,6 +147,7 @@ public struct StageStats: Sendable, Codable, Equatable {
         self.queueHighWaterBytes = queueHighWaterBytes
         self.queueCapacity = queueCapacity
         self.parallelism = parallelism
+        self.lastSeconds = lastSeconds
     }
 }
 

@@ -168,6 +168,6 @@ final class NodeWorker: Sendable {
                           queueHighWater: queues.map(\.highWaterPackets).max() ?? 0,
                           queueHighWaterBytes: queues.map(\.highWaterBytes).max() ?? 0,
                           queueCapacity: gate == nil ? 0 : node.options.capacity.packets,
-                          parallelism: node.options.parallelism)
+                          parallelism: node.options.parallelism, lastSeconds: out.lastTime)
     }
 }

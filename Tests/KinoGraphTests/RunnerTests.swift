@@ -141,4 +141,68 @@ struct RunnerTests {
         #expect(report.stats("src")?.packetsOut == 6)
         #expect(report.stats("sink")?.packetsIn == 6)
     }
+
+    @Test("a diamond (one source feeding both sides of a join) does not deadlock with tiny queues")
+    func diamondJoin() throws {
+        var builder = GraphBuilder()
+        let tiny = NodeOptions(capacity: EdgeCapacity(packets: 1))
+        builder.add("v", SyntheticVideoSource(count: 60))
+        builder.add("sparse", SampleStage(mode: .everyNth(10)), inputs: ["v"], options: tiny)
+        builder.add("j", TimeJoinStage(first: .video, second: .video), inputs: ["sparse", "v"], options: tiny)
+        let sink = CollectSink(.joined)
+        builder.add("sink", sink, inputs: ["j"], options: tiny)
+        let report = GraphRunner(graph: try builder.build()).run()
+        #expect(report.status == .completed)
+        let pairs = sink.packets.compactMap { p -> (Int, Int)? in
+            guard case .joined(let a, let b?) = p.payload, case .videoFrame(let f) = a.payload,
+                  case .videoFrame(let g) = b.payload else { return nil }
+            return (f.index, g.index)
+        }
+        #expect(pairs.map(\.0) == [0, 10, 20, 30, 40, 50])
+        #expect(pairs.allSatisfy { $0.0 == $0.1 })        // matched with the same frame from the other side
+    }
+
+    @Test("heavy stages never compute more at once than the pool has slots", arguments: [1, 2])
+    func poolLimit(slots: Int) throws {
+        final class Busy: ProcessingStage {
+            let inputTypes: [PortType] = [.video]
+            let outputType: PortType? = .video
+            let isStateless = true
+            let isHeavy = true
+            let active: Locked<(now: Int, peak: Int)>
+            init(_ active: Locked<(now: Int, peak: Int)>) { self.active = active }
+            func process(_ packet: Packet, input: Int, output: StageOutput) throws {
+                active.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+                Thread.sleep(forTimeInterval: 0.001)
+                active.withLock { $0.now -= 1 }
+                output.emit(packet)
+            }
+        }
+        let active = Locked((now: 0, peak: 0))      // shared: counts both stages together
+        let a = Busy(active), b = Busy(active)
+        var builder = GraphBuilder()
+        builder.add("v", SyntheticVideoSource(count: 40))
+        builder.add("a", a, inputs: ["v"], options: NodeOptions(parallelism: 3))
+        builder.add("b", b, inputs: ["a"], options: NodeOptions(parallelism: 3))
+        builder.add("sink", CollectSink(), inputs: ["b"])
+        let report = GraphRunner(graph: try builder.build(), pool: ComputePool(slots: slots)).run()
+        #expect(report.status == .completed)
+        #expect(active.current.peak <= slots)
+        #expect(active.current.peak >= 1)
+    }
+
+    @Test("progress snapshots arrive while the run goes on")
+    func progress() throws {
+        var builder = GraphBuilder()
+        builder.add("v", SyntheticVideoSource(count: 30))
+        builder.add("sink", CollectSink(.video, delay: 0.005), inputs: ["v"])
+        let snapshots = Locked<[[StageStats]]>([])
+        let report = GraphRunner(graph: try builder.build()).run(progressInterval: 0.02) { stats in
+            snapshots.withLock { $0.append(stats) }
+        }
+        #expect(report.status == .completed)
+        #expect(!snapshots.current.isEmpty)
+        #expect(snapshots.current.allSatisfy { $0.map(\.id) == ["v", "sink"] })
+        #expect(report.stats("v")?.lastSeconds == 29.0 / 30.0)
+    }
 }
