@@ -151,11 +151,15 @@ final class NodeWorker: Sendable {
         counters.withLock { $0.busy += max(0, now() - start - blocked) }
     }
 
-    /// Records the failure, stops reading (so producers never block on this stage again).
+    /// Records the failure and stops reading, so producers never block on this stage again.
+    ///
+    /// The run is cancelled before the inputs are abandoned: a source blocked on this stage's
+    /// full queue must see the cancellation as soon as its push returns, or it would race ahead
+    /// with pushes that now go nowhere.
     private func fail(_ error: any Error, at seconds: Double?) {
         failed.withLock { $0 = true }
-        gate?.abandon()
         runState.fail(stage: node.id, seconds: seconds, error: error)
+        gate?.abandon()
     }
 
     /// This stage's statistics; call after the run.
