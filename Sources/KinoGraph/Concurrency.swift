@@ -76,8 +76,14 @@ public final class ComputePool: Sendable {
 
     /// Runs `body` holding one slot.
     func withSlot<R>(_ body: () throws -> R) rethrows -> R {
-        semaphore.wait()
-        defer { semaphore.signal() }
+        acquire()
+        defer { release() }
         return try body()
     }
+
+    /// Waits for a free slot and takes it.
+    func acquire() { semaphore.wait() }
+
+    /// Gives back a slot taken with ``acquire()``.
+    func release() { semaphore.signal() }
 }

@@ -27,7 +27,15 @@ final class NodeWorker: Sendable {
     func run() {
         defer { port.close() }
         if let source = node.stage as? any SourceStage {
+            if heavy {
+                pool.acquire()
+                output.slotPool.withLock { $0 = pool }
+            }
             timed { try source.produce(into: output) } onError: { self.fail($0, at: self.output.statistics.lastTime) }
+            if heavy {
+                output.slotPool.withLock { $0 = nil }
+                pool.release()
+            }
         } else if let stage = node.stage as? any ProcessingStage, let gate {
             if node.options.parallelism > 1 {
                 runParallel(stage, gate: gate)

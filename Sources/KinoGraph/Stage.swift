@@ -111,10 +111,18 @@ public final class StageOutput: @unchecked Sendable {
         if buffering {
             buffer.withLock { $0.append(packet) }
         } else if let port {
+            // A heavy source computes between emits holding a pool slot; it must not keep the
+            // slot while it waits on a full queue, or the consumer may never get one.
+            let pool = slotPool.current
+            pool?.release()
             let blocked = port.send(packet)
+            pool?.acquire()
             counts.withLock { $0.blocked += blocked }
         }
     }
+
+    /// Set while a heavy source runs: the pool whose slot it holds between emits.
+    let slotPool = Locked<ComputePool?>(nil)
 
     /// True once the run has been cancelled (by the caller or by a failing stage).
     public var isCancelled: Bool { token.isCancelled }

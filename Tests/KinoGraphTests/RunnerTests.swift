@@ -205,4 +205,26 @@ struct RunnerTests {
         #expect(snapshots.current.allSatisfy { $0.map(\.id) == ["v", "sink"] })
         #expect(report.stats("v")?.lastSeconds == 29.0 / 30.0)
     }
+
+    @Test("a heavy source and a heavy consumer share a one-slot pool without deadlock")
+    func heavySourceOneSlot() throws {
+        final class HeavySource: SourceStage {
+            let inputTypes: [PortType] = []
+            let outputType: PortType? = .video
+            let isHeavy = true
+            let video = SyntheticVideoSource(count: 50)
+            func produce(into output: StageOutput) throws {
+                for i in 0..<50 { output.emit(.frame(video.frame(i))) }
+            }
+        }
+        let sink = CollectSink(.event)
+        var builder = GraphBuilder()
+        builder.add("src", HeavySource())
+        builder.add("label", LabelStage(), inputs: ["src"],
+                    options: NodeOptions(capacity: EdgeCapacity(packets: 1), heavy: true))
+        builder.add("sink", sink, inputs: ["label"], options: NodeOptions(heavy: true))
+        let report = GraphRunner(graph: try builder.build(), pool: ComputePool(slots: 1)).run()
+        #expect(report.status == .completed)
+        #expect(sink.packets.count == 50)
+    }
 }
