@@ -20,7 +20,9 @@ public struct GraphNode: Sendable {
     /// The registry kind it was made from, or the Swift type name for stages added by code.
     public var kind: String
     public var stage: any Stage
+    /// Ids of the stages it reads from, one per input port.
     public var inputs: [String]
+    /// How the runner schedules it.
     public var options: NodeOptions
     /// The pipeline-file line that declared it, for error messages.
     public var line: Int?

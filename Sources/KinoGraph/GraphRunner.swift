@@ -166,6 +166,7 @@ public struct StageFailure: Sendable, Codable, Equatable {
 ///
 /// It is `Codable` so a CLI can write it out as `summary.json` unchanged.
 public struct RunReport: Sendable, Codable, Equatable {
+    /// How the run ended.
     public enum Status: String, Sendable, Codable {
         /// Every source reached its end and every stage finished.
         case completed

@@ -66,6 +66,7 @@ public final class TimeJoinStage: ProcessingStage {
         ready.forEach(output.emit)
     }
 
+    /// When the second input ends, every waiting packet is decided.
     public func inputEnded(_ input: Int, output: StageOutput) throws {
         let ready = state.withLock { s -> [Packet] in
             if input == 1 { s.secondEnded = true }

@@ -5,9 +5,13 @@ import Yams
 public struct StageSpec: Sendable, Equatable {
     public var id: String
     public var kind: String
+    /// Ids of the stages it reads from, in port order.
     public var inputs: [String]
+    /// Options as written, checked later against the kind's declarations.
     public var options: [String: RawOption]
+    /// Packets processed at once (the `parallelism` key; 1 when absent).
     public var parallelism: Int
+    /// The `heavy` key; `nil` leaves it to the stage.
     public var heavy: Bool?
     /// Input queue limits; `nil` keeps ``EdgeCapacity``'s defaults.
     public var queue: Int?

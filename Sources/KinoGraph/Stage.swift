@@ -55,6 +55,7 @@ extension ProcessingStage {
         output.emit(.info(info))
     }
 
+    /// Does nothing: most stages only care when all inputs have ended (``finish(output:)``).
     public func inputEnded(_ input: Int, output: StageOutput) throws {}
 
     public func finish(output: StageOutput) throws {}

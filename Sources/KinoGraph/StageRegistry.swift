@@ -137,6 +137,7 @@ public struct OptionSpec: Sendable, Equatable {
 
 /// A raw option value from a pipeline file: its text, how YAML resolved it, and its line.
 public struct RawOption: Sendable, Equatable {
+    /// The type YAML's core schema gives the scalar; quoted scalars are always `string`.
     public enum Kind: Sendable, Equatable { case int, float, bool, null, string, collection }
     public var text: String
     public var kind: Kind
@@ -160,11 +161,13 @@ public struct StageOptions: Sendable, Equatable {
         self.values = values
     }
 
+    /// The value of an integer option, or `nil` when absent (typed accessors below likewise).
     public func int(_ name: String) -> Int? {
         if case .int(let v)? = values[name] { return v }
         return nil
     }
 
+    /// A number option; integers are widened.
     public func double(_ name: String) -> Double? {
         switch values[name] {
         case .double(let v)?: v
