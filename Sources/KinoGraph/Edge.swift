@@ -71,13 +71,17 @@ final class InputGate: @unchecked Sendable {
     }
 
     let capacity: EdgeCapacity
+    /// Deliver strictly by time: wait until every open input has a packet, then take the
+    /// earliest. Only safe where no input can be held up by another (see `Graph.timeOrderedStages`).
+    let ordered: Bool
     private let condition = NSCondition()
     private var queues: [Queue]
     /// Set when the consumer has stopped reading (it failed); pushes are then discarded.
     private var abandoned = false
 
-    init(inputs: Int, capacity: EdgeCapacity) {
+    init(inputs: Int, capacity: EdgeCapacity, ordered: Bool = false) {
         self.capacity = capacity
+        self.ordered = ordered
         self.queues = Array(repeating: Queue(), count: inputs)
     }
 
@@ -117,8 +121,9 @@ final class InputGate: @unchecked Sendable {
 
     /// Takes the next packet from any input, blocking until one arrives.
     ///
-    /// When several inputs have packets waiting, the one with the earliest time goes first,
-    /// so a join sees its inputs roughly in time order without ever waiting on one side only.
+    /// When several inputs have packets waiting, the one with the earliest time goes first.
+    /// Unless the gate is `ordered`, a packet is taken from whichever input has one, so a join
+    /// fed twice by one source never waits on one side while the other side stalls the source.
     /// An input that is closed and drained is reported once as `.ended`, so joins can stop
     /// waiting for it.
     /// - Returns: the next event, or `nil` once every input has ended.
@@ -126,6 +131,10 @@ final class InputGate: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while true {
+            if ordered && !abandoned && queues.contains(where: { !$0.closed && $0.count == 0 }) {
+                condition.wait()
+                continue
+            }
             var best: Int?
             var bestTime = Double.infinity
             for i in queues.indices where queues[i].count > 0 {

@@ -145,3 +145,34 @@ public struct GraphBuilder: Sendable {
         return order
     }
 }
+
+extension Graph {
+    /// Multi-input stages whose inputs may be merged strictly by time.
+    ///
+    /// Strict merging keeps memory flat when independent sources run at different speeds
+    /// (an audio decoder far ahead of a video decoder would otherwise pile up in the join), but
+    /// it waits on the slower input, which deadlocks if that input is itself held up by the
+    /// faster one. So it is used only where no such wait can form: the inputs' upstream sets
+    /// are pairwise disjoint, and no other multi-input stage (outside this one's downstream)
+    /// draws on two of them. Everything else takes packets from whichever input has one.
+    public func timeOrderedStages() -> Set<String> {
+        var upstream: [String: Set<String>] = [:]
+        for node in nodes {
+            upstream[node.id] = node.inputs.reduce(into: [node.id]) { $0.formUnion(upstream[$1] ?? []) }
+        }
+        let merges = nodes.filter { $0.inputs.count > 1 }
+        var result: Set<String> = []
+        for merge in merges {
+            let groups = merge.inputs.map { upstream[$0] ?? [] }
+            let disjoint = groups.indices.allSatisfy { a in
+                groups.indices.allSatisfy { b in a == b || groups[a].isDisjoint(with: groups[b]) }
+            }
+            let crossed = merges.contains { other in
+                guard other.id != merge.id, let above = upstream[other.id], !above.contains(merge.id) else { return false }
+                return groups.filter { !$0.isDisjoint(with: above) }.count >= 2
+            }
+            if disjoint && !crossed { result.insert(merge.id) }
+        }
+        return result
+    }
+}

@@ -40,8 +40,10 @@ public final class GraphRunner: Sendable {
         cancel.onCancel { [token = run.token] in token.cancel() }
 
         var gates: [String: InputGate] = [:]
+        let ordered = graph.timeOrderedStages()
         for node in graph.nodes where !node.inputs.isEmpty {
-            gates[node.id] = InputGate(inputs: node.inputs.count, capacity: node.options.capacity)
+            gates[node.id] = InputGate(inputs: node.inputs.count, capacity: node.options.capacity,
+                                       ordered: ordered.contains(node.id))
         }
         var workers: [NodeWorker] = []
         for node in graph.nodes {

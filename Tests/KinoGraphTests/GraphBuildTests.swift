@@ -62,4 +62,34 @@ struct GraphBuildTests {
         builder.add("p", PairsStage(), inputs: ["v"], options: NodeOptions(parallelism: 2))
         #expect(throws: GraphError.parallelismUnsupported(stage: "p", requested: 2)) { try builder.build() }
     }
+
+    @Test("strict time merging is chosen only where it cannot deadlock")
+    func orderedMerges() throws {
+        var independent = GraphBuilder()
+        independent.add("v", SyntheticVideoSource(count: 1))
+        independent.add("a", SyntheticAudioSource(seconds: 1))
+        independent.add("win", AudioWindowStage(window: 1), inputs: ["a"])
+        independent.add("j", TimeJoinStage(), inputs: ["v", "win"])
+        #expect(try independent.build().timeOrderedStages() == ["j"])
+
+        var diamond = GraphBuilder()
+        diamond.add("v", SyntheticVideoSource(count: 1))
+        diamond.add("s", SampleStage(mode: .everyNth(2)), inputs: ["v"])
+        diamond.add("j", TimeJoinStage(), inputs: ["s", "v"])
+        #expect(try diamond.build().timeOrderedStages().isEmpty)
+
+        var crossing = GraphBuilder()
+        crossing.add("v", SyntheticVideoSource(count: 1))
+        crossing.add("a", SyntheticAudioSource(seconds: 1))
+        crossing.add("j1", TimeJoinStage(), inputs: ["v", "a"])
+        crossing.add("j2", TimeJoinStage(), inputs: ["a", "v"])
+        #expect(try crossing.build().timeOrderedStages().isEmpty)
+
+        var downstream = GraphBuilder()
+        downstream.add("v", SyntheticVideoSource(count: 1))
+        downstream.add("a", SyntheticAudioSource(seconds: 1))
+        downstream.add("j", TimeJoinStage(), inputs: ["v", "a"])
+        downstream.add("k", TimeJoinStage(), inputs: ["j", "v"])
+        #expect(try downstream.build().timeOrderedStages() == ["j"])
+    }
 }

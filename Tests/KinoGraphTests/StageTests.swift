@@ -123,4 +123,52 @@ struct StageTests {
         let lines = try String(contentsOfFile: path + ".incomplete", encoding: .utf8).split(separator: "\n")
         #expect(lines.count >= 5)
     }
+
+    @Test("a join of independent sources merges strictly by time, so the fast source waits for the slow one")
+    func independentSourcesStayInStep() throws {
+        final class ProbeAudio: SourceStage {
+            let inputTypes: [PortType] = []
+            let outputType: PortType? = .audio
+            let emitted = Locked(0)
+            func produce(into output: StageOutput) throws {
+                for k in 0..<40 {      // 0.1 s chunks over 4 s, as fast as they are taken
+                    output.emit(.audio(AudioChunk(seconds: Double(k) / 10, sampleRate: 100, channels: 1,
+                                                  samples: [Float](repeating: 0, count: 10))))
+                    emitted.withLock { $0 += 1 }
+                }
+            }
+        }
+        final class SlowVideo: SourceStage {
+            let inputTypes: [PortType] = []
+            let outputType: PortType? = .video
+            let video = SyntheticVideoSource(count: 60, fps: 30)
+            let onFrame: @Sendable (Double) -> Void
+            init(_ onFrame: @escaping @Sendable (Double) -> Void) { self.onFrame = onFrame }
+            func produce(into output: StageOutput) throws {
+                for i in 0..<60 {
+                    Thread.sleep(forTimeInterval: 0.002)      // a decoder slower than the audio one
+                    onFrame(Double(i) / 30)
+                    output.emit(.frame(video.frame(i)))
+                }
+            }
+        }
+        let audio = ProbeAudio()
+        let lead = Locked(0)
+        let video = SlowVideo { seconds in
+            // Audio chunks finished before video frame `seconds` even exists: at most the one
+            // that decides the previous frame's match, the join's queue (2) and one in hand.
+            lead.withLock { $0 = max($0, audio.emitted.current - Int(seconds * 10)) }
+        }
+        let sink = CollectSink(.joined)
+        var builder = GraphBuilder()
+        let small = NodeOptions(capacity: EdgeCapacity(packets: 2))
+        builder.add("v", video)
+        builder.add("a", audio)
+        builder.add("j", TimeJoinStage(first: .video, second: .audio), inputs: ["v", "a"], options: small)
+        builder.add("sink", sink, inputs: ["j"], options: small)
+        let report = GraphRunner(graph: try builder.build()).run()
+        #expect(report.status == .completed)
+        #expect(sink.packets.count == 60)
+        #expect(lead.current <= 5, "audio ran \(lead.current) chunks ahead")   // free-running: ~38
+    }
 }
