@@ -76,6 +76,18 @@ public struct Clip: Sendable {
 
     /// Source indices of the frames, in order.
     public var indices: [Int] { frames.map(\.index) }
+
+    /// Presentation timestamps of the first and last real frame, in the stream's time base
+    /// (``timeBase``); `nil` for an empty clip.
+    public var ptsRange: ClosedRange<Int64>? {
+        let real = frames.count - paddedCount
+        guard real > 0 else { return nil }
+        let first = frames[0].pts, last = frames[real - 1].pts
+        return min(first, last)...max(first, last)
+    }
+
+    /// The time base of ``ptsRange`` (the first frame's).
+    public var timeBase: Rational? { frames.first?.timeBase }
 }
 
 /// A result over a time range: a label, a score, a path written — anything JSON can hold.

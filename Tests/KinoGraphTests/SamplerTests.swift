@@ -98,6 +98,7 @@ struct SamplerTests {
                 #expect(abs(frame.seconds - Double(frame.index) / 30) < 1e-9)
             }
             #expect(clip.startSeconds == clip.frames[0].seconds)
+            #expect(clip.ptsRange == Int64(clip.frames[0].index)...Int64(clip.frames[clip.frames.count - 1 - clip.paddedCount].index))
             let lastReal = clip.frames[clip.frames.count - 1 - clip.paddedCount]
             #expect(abs(clip.endSeconds - (lastReal.seconds + 1.0 / 30)) < 1e-9)
         }
