@@ -58,6 +58,9 @@ public final class VideoDecoder: @unchecked Sendable {
     private var ptsToIndex: [Int64: Int] = [:]
     /// Exact index of the last frame returned by random access, and the last packet dts sent.
     private var position: (frame: Int, dts: Int64)?
+    /// While seeking forward to a target, packets decoded before the target's own packet may skip
+    /// non-reference frames: no other frame depends on them, so the result stays exact.
+    private var skipNonReferenceBefore: Int64?
 
     /// Opens the best video stream of `path`.
     /// - Throws: `MediaError` (`.notFound`, `.notMedia`, `.noStream`, `.unsupported`, …).
@@ -137,6 +140,9 @@ public final class VideoDecoder: @unchecked Sendable {
             defer { packet.unref() }
             guard Int(packet.pointer.pointee.stream_index) == streamIndex else { continue }
             let dts = packet.pointer.pointee.dts != FF.noPTS ? packet.pointer.pointee.dts : packet.pointer.pointee.pts
+            if let limit = skipNonReferenceBefore {
+                codec.pointee.skip_frame = dts != FF.noPTS && dts < limit ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
+            }
             let code = avcodec_send_packet(codec, packet.pointer)
             if code < 0 && code != FF.eagain {
                 warnings.append("damaged packet at dts \(dts) skipped: \(FF.message(code))")
@@ -241,6 +247,8 @@ public final class VideoDecoder: @unchecked Sendable {
     /// Decodes forward until frame `index` appears; nil if it was passed or the stream ended.
     private func decodeForward(to index: Int, in idx: FrameIndex) throws -> VideoFrame? {
         let targetPTS = idx.entries[index].pts
+        skipNonReferenceBefore = idx.entries[index].dts
+        defer { skipNonReferenceBefore = nil; codec.pointee.skip_frame = AVDISCARD_DEFAULT }
         var seenTarget = 0
         let duplicatesBefore = index - (ptsToIndex[targetPTS] ?? index)
         while let f = try decodeNext() {

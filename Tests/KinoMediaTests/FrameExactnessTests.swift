@@ -35,6 +35,14 @@ enum Clips {
         _ = try! runTool("ffmpeg", ["-v", "error", "-y", "-i", longGOP, "-c", "copy", path])
         return path
     }()
+    /// No B-frames, remuxed to Matroska with frame 11 given frame 10's timestamp.
+    static let duplicate: String = {
+        let plain = directory.file("plain.mp4"), path = directory.file("duplicate.mkv")
+        try! SyntheticVideo.writeClip(to: plain, count: 60, gop: 20, bFrames: 0)
+        _ = try! runTool("ffmpeg", ["-v", "error", "-y", "-i", plain, "-c", "copy",
+                                    "-bsf:v", "setts=ts=if(eq(N\\,11)\\,PREV_INPTS\\,PTS)", path])
+        return path
+    }()
     /// The long-GOP clip with every timestamp shifted 1 s negative.
     static let negative: String = {
         let path = directory.file("negative.mp4")
@@ -103,6 +111,16 @@ enum Clips {
         let sequential = try VideoDecoder(path: Clips.negative, options: VideoDecodeOptions(convert: false))
         while try sequential.nextFrame() != nil { n += 1 }
         #expect(n == 290)
+    }
+
+    @Test func duplicateTimestampsAreToldApartByOrder() throws {
+        let decoder = try VideoDecoder(path: Clips.duplicate)
+        let index = try decoder.frameIndex()
+        #expect(index.count == 60)
+        #expect(index.entries[10].pts == index.entries[11].pts)
+        for i in [12, 11, 10, 11, 59, 0, 10] {
+            #expect(SyntheticVideo.decodeIndex(try decoder.frame(at: i)) == i)
+        }
     }
 
     @Test func sequentialDecodeMatchesTheIndex() throws {
