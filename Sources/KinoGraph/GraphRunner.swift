@@ -6,6 +6,9 @@ import Foundation
 /// queue for its packets and re-orders their outputs by sequence number. Heavy stages share
 /// one ``ComputePool``. The call blocks until every stage has finished.
 ///
+/// Stages keep state (a sampler's position, a sink's file), so a graph is run once: build a
+/// fresh one from the ``PipelineSpec`` for every input file.
+///
 /// ```swift
 /// let report = GraphRunner(graph: graph).run()
 /// if report.status == .failed { print(report.failure!.error.localizedDescription) }
