@@ -94,9 +94,12 @@ final class RunState: Sendable {
 
     /// Records a failure if it is the first, then stops the sources.
     func fail(stage: String, seconds: Double?, error: any Error) {
+        // The failure already names the stage; do not repeat it in the message.
+        var message = describe(error)
+        if case .invalidInput(stage, let text)? = error as? GraphError { message = text }
         firstFailure.withLock { current in
             if current == nil {
-                current = StageFailure(stage: stage, seconds: seconds, message: describe(error))
+                current = StageFailure(stage: stage, seconds: seconds, message: message)
             }
         }
         token.cancel()

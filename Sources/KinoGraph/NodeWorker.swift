@@ -17,8 +17,8 @@ final class NodeWorker: Sendable {
         self.port = port
         self.runState = run
         self.pool = pool
-        self.output = StageOutput(stageID: node.id, port: port, token: run.token, files: run.files,
-                                  buffering: false)
+        self.output = StageOutput(stageID: node.id, declared: node.stage.outputType, port: port,
+                                  token: run.token, files: run.files, buffering: false)
     }
 
     private var heavy: Bool { node.options.heavy ?? node.stage.isHeavy }
@@ -32,6 +32,7 @@ final class NodeWorker: Sendable {
                 output.slotPool.withLock { $0 = pool }
             }
             timed { try source.produce(into: output) } onError: { self.fail($0, at: self.output.statistics.lastTime) }
+            checkMisuse(at: output.statistics.lastTime)
             if heavy {
                 output.slotPool.withLock { $0 = nil }
                 pool.release()
@@ -45,6 +46,7 @@ final class NodeWorker: Sendable {
             if !failed.current {
                 timed { try self.withPool(into: self.output) { try stage.finish(output: $0) } }
                     onError: { self.fail($0, at: self.lastInputTime) }
+                checkMisuse(at: lastInputTime)
             }
         }
     }
@@ -65,6 +67,7 @@ final class NodeWorker: Sendable {
             counted(packet)
             timed { try self.withPool(into: self.output) { try Self.handle(stage, packet, input, $0) } }
                 onError: { self.fail($0, at: packet.seconds) }
+            checkMisuse(at: packet.seconds)
             if failed.current { return }
         }
     }
@@ -107,7 +110,10 @@ final class NodeWorker: Sendable {
                     }) {
                         switch result {
                         case .success(let packets):
-                            if !self.failed.current { packets.forEach(self.output.emit) }
+                            if !self.failed.current {
+                                packets.forEach(self.output.emit)
+                                self.checkMisuse(at: time)
+                            }
                         case .failure(let error):
                             self.fail(error, at: time)
                         }
@@ -129,7 +135,8 @@ final class NodeWorker: Sendable {
     }
 
     private func makeBuffer() -> StageOutput {
-        StageOutput(stageID: node.id, port: nil, token: runState.token, files: runState.files, buffering: true)
+        StageOutput(stageID: node.id, declared: node.stage.outputType, port: nil, token: runState.token,
+                    files: runState.files, buffering: true)
     }
 
     /// Heavy stages compute into a buffer while holding a pool slot and emit after releasing
@@ -157,6 +164,12 @@ final class NodeWorker: Sendable {
         do { try body() } catch { onError(error) }
         let blocked = output.statistics.blocked - blockedBefore
         counters.withLock { $0.busy += max(0, now() - start - blocked) }
+    }
+
+    /// Fails the stage if it emitted a packet of a type other than its declared output.
+    private func checkMisuse(at seconds: Double?) {
+        guard !failed.current, let message = output.misuseMessage else { return }
+        fail(GraphError.invalidInput(stage: node.id, message: message), at: seconds)
     }
 
     /// Records the failure and stops reading, so producers never block on this stage again.

@@ -92,8 +92,13 @@ public final class StageOutput: @unchecked Sendable {
     private let buffering: Bool
     private let buffer = Locked<[Packet]>([])
 
-    init(stageID: String, port: OutputPort?, token: CancelToken, files: Locked<[OutputFile]>,
-         buffering: Bool) {
+    /// The stage's declared output type; packets of another type are refused.
+    let declared: PortType?
+    private let misuse = Locked<String?>(nil)
+
+    init(stageID: String, declared: PortType?, port: OutputPort?, token: CancelToken,
+         files: Locked<[OutputFile]>, buffering: Bool) {
+        self.declared = declared
         self.stageID = stageID
         self.port = port
         self.token = token
@@ -104,7 +109,14 @@ public final class StageOutput: @unchecked Sendable {
     /// Sends a packet to every consumer, blocking while any of their queues is full.
     ///
     /// A sink may call it; the packet then goes nowhere.
+    /// A packet whose type differs from the stage's declared output is not delivered: the run
+    /// is cancelled and the stage fails with a message saying what it emitted.
     public func emit(_ packet: Packet) {
+        if let type = packet.payload.portType, let declared, type != declared {
+            misuse.withLock { if $0 == nil { $0 = "emitted a \(type) packet on its \(declared) output" } }
+            token.cancel()
+            return
+        }
         counts.withLock {
             $0.emitted += 1
             if !packet.isInfo { $0.lastTime = packet.seconds }
@@ -132,6 +144,9 @@ public final class StageOutput: @unchecked Sendable {
     public func recordFile(_ path: String, complete: Bool) {
         files.withLock { $0.append(OutputFile(stage: stageID, path: path, complete: complete)) }
     }
+
+    /// The first type violation, if the stage emitted a packet of the wrong type.
+    var misuseMessage: String? { misuse.current }
 
     /// Packets emitted so far and seconds spent blocked on full queues.
     var statistics: (emitted: Int, blocked: Double, lastTime: Double?) { counts.current }

@@ -227,4 +227,22 @@ struct RunnerTests {
         #expect(report.status == .completed)
         #expect(sink.packets.count == 50)
     }
+
+    @Test("a stage that emits a packet of the wrong type fails the run with a clear message")
+    func wrongTypeEmitted() throws {
+        final class Liar: ProcessingStage {
+            let inputTypes: [PortType] = [.video]
+            let outputType: PortType? = .event
+            func process(_ packet: Packet, input: Int, output: StageOutput) throws {
+                output.emit(packet)       // a frame on an event output
+            }
+        }
+        let sink = CollectSink(.event)
+        let report = try runChain([("v", SyntheticVideoSource(count: 100)), ("liar", Liar()), ("sink", sink)])
+        #expect(report.status == .failed)
+        #expect(report.failure?.stage == "liar")
+        #expect(report.failure?.seconds == 0)
+        #expect(report.failure?.message == "emitted a video packet on its event output")
+        #expect(sink.packets.isEmpty)
+    }
 }
