@@ -9,9 +9,11 @@ let package = Package(
         .library(name: "KinoMedia", targets: ["KinoMedia"]),
         .library(name: "KinoDSP", targets: ["KinoDSP"]),
         .library(name: "KinoTensor", targets: ["KinoTensor"]),
+        .library(name: "KinoGraph", targets: ["KinoGraph"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C bridges: headers plus static inline wrappers of macros, nothing else.
@@ -33,6 +35,10 @@ let package = Package(
         .target(name: "KinoMedia", dependencies: ["CFFmpeg", "CSndFile"]),
         .target(name: "KinoDSP", dependencies: ["KinoTensor"]),
         .target(name: "KinoTestSupport", dependencies: ["KinoMedia"]),
+        .target(
+            name: "KinoGraph",
+            dependencies: ["KinoMedia", .product(name: "Yams", package: "Yams")]
+        ),
         .executableTarget(
             name: "kino",
             dependencies: [
@@ -44,6 +50,7 @@ let package = Package(
         .testTarget(name: "KinoMediaTests", dependencies: ["KinoMedia", "KinoTestSupport"]),
         .testTarget(name: "KinoDSPTests", dependencies: ["KinoDSP", "KinoTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoTestSupport"]),
     ]
 )
 
