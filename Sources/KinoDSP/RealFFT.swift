@@ -93,44 +93,49 @@ public struct RealFFT: Sendable {
     /// Runs the transform on data already packed into `workspace.packedRe/packedIm`.
     ///
     /// For an even size the caller writes sample `2j` to `packedRe[j]` and `2j+1` to `packedIm[j]`;
-    /// for an odd size the samples go to `packedRe` and `packedIm` is zero. Lets a frame loop
-    /// window straight into the packed layout without an extra copy. The packed arrays are clobbered.
+    /// for an odd size the samples go to `packedRe` and `packedIm` is zero. The packed arrays are clobbered.
     func forwardPacked(workspace: inout Workspace) {
-        let half = size / 2
-        let even = size % 2 == 0
         workspace.packedRe.withUnsafeMutableBufferPointer { pr in
         workspace.packedIm.withUnsafeMutableBufferPointer { pi in
         workspace.workRe.withUnsafeMutableBufferPointer { wr in
         workspace.workIm.withUnsafeMutableBufferPointer { wi in
         workspace.real.withUnsafeMutableBufferPointer { outR in
         workspace.imag.withUnsafeMutableBufferPointer { outI in
-            let zr = pr.baseAddress!, zi = pi.baseAddress!
-            complex.transform(re: zr, im: zi, workRe: wr.baseAddress!, workIm: wi.baseAddress!)
-            guard even else {
-                for k in 0...half {
-                    outR[k] = zr[k]
-                    outI[k] = zi[k]
-                }
-                return
-            }
-            // X[k] = E[k] + W^k·O[k], with E = (Z[k] + conj Z[h−k])/2 and O = −i·(Z[k] − conj Z[h−k])/2.
-            splitRe.withUnsafeBufferPointer { cr in
-                splitIm.withUnsafeBufferPointer { ci in
-                    outR[0] = zr[0] + zi[0]
-                    outI[0] = 0
-                    outR[half] = zr[0] - zi[0]
-                    outI[half] = 0
-                    var k = 1
-                    while k < half {
-                        let ar = zr[k], ai = zi[k], br = zr[half - k], bi = -zi[half - k]
-                        let er = 0.5 * (ar + br), ei = 0.5 * (ai + bi)
-                        let or = 0.5 * (ai - bi), oi = -0.5 * (ar - br)
-                        outR[k] = er + or * cr[k] - oi * ci[k]
-                        outI[k] = ei + or * ci[k] + oi * cr[k]
-                        k += 1
-                    }
-                }
-            }
+            transformPacked(pr.baseAddress!, pi.baseAddress!, wr.baseAddress!, wi.baseAddress!,
+                            outR.baseAddress!, outI.baseAddress!)
         }}}}}}
+    }
+
+    /// Pointer form of ``forwardPacked(workspace:)`` for frame loops that own their scratch:
+    /// `zr`, `zi`, `wr`, `wi` hold `complex.size` floats, `outR`, `outI` hold ``binCount``.
+    func transformPacked(_ zr: FloatPointer, _ zi: FloatPointer, _ wr: FloatPointer, _ wi: FloatPointer,
+                         _ outR: FloatPointer, _ outI: FloatPointer) {
+        let half = size / 2
+        complex.transform(re: zr, im: zi, workRe: wr, workIm: wi)
+        guard size % 2 == 0 else {
+            for k in 0...half {
+                outR[k] = zr[k]
+                outI[k] = zi[k]
+            }
+            return
+        }
+        // X[k] = E[k] + W^k·O[k], with E = (Z[k] + conj Z[h−k])/2 and O = −i·(Z[k] − conj Z[h−k])/2.
+        splitRe.withUnsafeBufferPointer { cr in
+            splitIm.withUnsafeBufferPointer { ci in
+                outR[0] = zr[0] + zi[0]
+                outI[0] = 0
+                outR[half] = zr[0] - zi[0]
+                outI[half] = 0
+                var k = 1
+                while k < half {
+                    let ar = zr[k], ai = zi[k], br = zr[half - k], bi = -zi[half - k]
+                    let er = 0.5 * (ar + br), ei = 0.5 * (ai + bi)
+                    let or = 0.5 * (ai - bi), oi = -0.5 * (ar - br)
+                    outR[k] = er + or * cr[k] - oi * ci[k]
+                    outI[k] = ei + or * ci[k] + oi * cr[k]
+                    k += 1
+                }
+            }
+        }
     }
 }

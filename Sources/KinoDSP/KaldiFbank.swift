@@ -1,0 +1,179 @@
+// Follows torchaudio.compliance.kaldi.fbank (torchaudio 2.5), itself a port of Kaldi's compute-fbank-feats.
+
+import Foundation
+
+/// Kaldi log mel filterbank features, computed as `torchaudio.compliance.kaldi.fbank` computes them.
+///
+/// For each frame: optional dither, removal of the frame mean, raw log-energy, pre-emphasis,
+/// window, zero padding to the FFT length, power (or magnitude) spectrum, the Kaldi mel filters
+/// (Nyquist bin excluded), and `ln(max(E, 1.1920929e−7))`. All arithmetic is `Float`, as in torchaudio.
+///
+/// Defined behaviour at the edges:
+/// - **Silence** gives `ln(ε) = −15.942385` in every band (never −∞ or NaN) and, with
+///   ``KaldiFbankOptions/useEnergy``, an energy of `max(ln ε, ln energyFloor)` (0 with the default floor).
+/// - **DC** is removed per frame by ``KaldiFbankOptions/removeDCOffset``, so a constant offset
+///   changes nothing; without it the offset shows up in the lowest filters.
+/// - **Clipped** input is processed as given; no limiting or rescaling is applied (the samples are
+///   not scaled by 32768 either: pass floats in `[−1, 1]` for the AST statistics to hold).
+/// - **Shorter than one window** (or than ``KaldiFbankOptions/minDuration``): with snip-edges,
+///   ``compute(_:)`` returns **0 frames** (`frames == 0`, `bins == binCount`), where torchaudio
+///   raises an assertion error. Without snip-edges it returns `(N + shift/2) / shift` mirrored frames,
+///   as Kaldi does.
+///
+/// ```swift
+/// let fbank = try KaldiFbank(options: .ast)
+/// let features = fbank.compute(samples)      // [frames, 128]
+/// ```
+public struct KaldiFbank: Sendable {
+    /// The options this extractor was built with.
+    public let options: KaldiFbankOptions
+    /// Samples per frame (400 at 16 kHz, 25 ms).
+    public let windowSize: Int
+    /// Samples between frame starts (160 at 16 kHz, 10 ms).
+    public let windowShift: Int
+    /// FFT length (512 for a 400-sample window rounded to a power of two).
+    public let paddedWindowSize: Int
+    /// Columns of the output: mel bins, plus one with ``KaldiFbankOptions/useEnergy``.
+    public var binCount: Int { options.numMelBins + (options.useEnergy ? 1 : 0) }
+
+    let window: [Float]
+    let fft: RealFFT
+    let filterbank: MelFilterbank
+
+    /// Prepares the window, FFT plan and mel filters for `options`.
+    ///
+    /// - Throws: ``DSPError/invalidOption(name:value:reason:)`` for any option torchaudio would reject.
+    public init(options: KaldiFbankOptions = KaldiFbankOptions()) throws {
+        try options.validate()
+        self.options = options
+        windowSize = options.windowSize
+        windowShift = options.windowShift
+        paddedWindowSize = options.paddedWindowSize
+        window = options.windowType.samples(length: windowSize)
+        fft = RealFFT(size: paddedWindowSize)
+        filterbank = try MelFilterbank.kaldi(filterCount: options.numMelBins, fftSize: paddedWindowSize,
+                                             sampleRate: options.sampleFrequency,
+                                             lowFrequency: options.lowFrequency, highFrequency: options.highFrequency)
+    }
+
+    /// Number of frames ``compute(_:)`` returns for `sampleCount` samples.
+    public func frameCount(sampleCount n: Int) -> Int {
+        if Double(n) < options.minDuration * options.sampleFrequency { return 0 }
+        if options.snipEdges { return n < windowSize ? 0 : 1 + (n - windowSize) / windowShift }
+        return (n + windowShift / 2) / windowShift
+    }
+
+    /// Start time in seconds of frame `index` (its first sample; with snip-edges off it may be negative).
+    public func frameStart(_ index: Int) -> Double {
+        let offset = options.snipEdges ? 0 : windowSize / 2 - windowShift / 2
+        return Double(index * windowShift - offset) / options.sampleFrequency
+    }
+
+    /// Filterbank features of a mono signal.
+    ///
+    /// - Parameter samples: the waveform at ``KaldiFbankOptions/sampleFrequency``, unscaled floats.
+    /// - Returns: a `[frameCount, binCount]` matrix; 0 frames when the signal is too short (see the type's notes).
+    public func compute(_ samples: [Float]) -> FeatureMatrix {
+        let frames = frameCount(sampleCount: samples.count)
+        let bins = binCount
+        var out = [Float](repeating: 0, count: frames * bins)
+        guard frames > 0 else { return FeatureMatrix(frames: 0, bins: bins, values: []) }
+        let half = paddedWindowSize / 2
+        // One block of scratch for the whole call: frame, packed FFT input, FFT work, spectrum.
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: windowSize + 5 * half + 3 * (half + 1))
+        defer { scratch.deallocate() }
+        let frame = scratch, zr = frame + windowSize, zi = zr + half, wr = zi + half, wi = wr + half
+        let outR = wi + half, outI = outR + half + 1, spectrum = outI + half + 1
+        var noise = GaussianNoise(seed: options.ditherSeed)
+        let melOffset = options.useEnergy && !options.htkCompat ? 1 : 0
+        let energyColumn = options.htkCompat ? options.numMelBins : 0
+        let epsilon = Float.ulpOfOne
+        let energyFloor: Float = options.energyFloor > 0 ? Float(log(options.energyFloor)) : -.infinity
+        samples.withUnsafeBufferPointer { x in
+            window.withUnsafeBufferPointer { win in
+                out.withUnsafeMutableBufferPointer { o in
+                    for t in 0..<frames {
+                        extractFrame(t, from: x, into: frame, noise: &noise)
+                        var energy: Float = 0
+                        if options.rawEnergy { energy = sumOfSquares(frame, windowSize) }
+                        preemphasizeAndPack(frame, window: win.baseAddress!, zr, zi)
+                        if !options.rawEnergy {
+                            energy = sumOfSquares(zr, half) + sumOfSquares(zi, half)
+                        }
+                        fft.transformPacked(zr, zi, wr, wi, outR, outI)
+                        for k in 0...half {
+                            let power = outR[k] * outR[k] + outI[k] * outI[k]
+                            spectrum[k] = options.usePower ? power : power.squareRoot()
+                        }
+                        let row = o.baseAddress! + t * bins
+                        filterbank.apply(spectrum, into: row + melOffset)
+                        if options.useLogFbank {
+                            logFloor(row + melOffset, count: options.numMelBins, floor: epsilon)
+                        }
+                        if options.useEnergy {
+                            row[energyColumn] = max(log(max(energy, epsilon)), energyFloor)
+                        }
+                    }
+                }
+            }
+        }
+        var result = FeatureMatrix(frames: frames, bins: bins, values: out)
+        if options.subtractMean { result.subtractColumnMeans() }
+        return result
+    }
+
+    /// Copies frame `t` (mirrored at the edges without snip-edges), adds dither and removes its mean.
+    @inline(__always)
+    private func extractFrame(_ t: Int, from x: UnsafeBufferPointer<Float>, into frame: FloatPointer,
+                              noise: inout GaussianNoise) {
+        let n = x.count
+        let start = options.snipEdges ? t * windowShift : t * windowShift - (windowSize / 2 - windowShift / 2)
+        if start >= 0 && start + windowSize <= n {
+            frame.update(from: x.baseAddress! + start, count: windowSize)
+        } else {
+            for j in 0..<windowSize { frame[j] = x[mirror(start + j, n)] }
+        }
+        if options.dither > 0 {
+            let scale = Float(options.dither)
+            for j in 0..<windowSize { frame[j] += scale * noise.next() }
+        }
+        if options.removeDCOffset {
+            var sum: Double = 0
+            for j in 0..<windowSize { sum += Double(frame[j]) }
+            let mean = Float(sum / Double(windowSize))
+            for j in 0..<windowSize { frame[j] -= mean }
+        }
+    }
+
+    /// Pre-emphasises and windows the frame, writing even samples to `zr`, odd ones to `zi`, zero-padded.
+    @inline(__always)
+    private func preemphasizeAndPack(_ frame: FloatPointer, window: UnsafePointer<Float>,
+                                     _ zr: FloatPointer, _ zi: FloatPointer) {
+        let c = Float(options.preemphasisCoefficient)
+        var previous = frame[0]
+        for j in 0..<paddedWindowSize {
+            var value: Float = 0
+            if j < windowSize {
+                let current = frame[j]
+                value = (current - c * previous) * window[j]
+                previous = current
+            }
+            if j & 1 == 0 { zr[j >> 1] = value } else { zi[j >> 1] = value }
+        }
+    }
+}
+
+/// Kaldi's mirror rule for samples outside `[0, n)`: `x[−1−k] = x[k]`, `x[n+k] = x[n−1−k]`, repeated as needed.
+@inline(__always)
+func mirror(_ index: Int, _ n: Int) -> Int {
+    var i = index
+    while i < 0 || i >= n { i = i < 0 ? -i - 1 : 2 * n - 1 - i }
+    return i
+}
+
+@inline(__always)
+func sumOfSquares(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc: Float = 0
+    for i in 0..<count { acc += p[i] * p[i] }
+    return acc
+}
