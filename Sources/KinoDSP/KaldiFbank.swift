@@ -93,18 +93,17 @@ public struct KaldiFbank: Sendable {
             window.withUnsafeBufferPointer { win in
                 out.withUnsafeMutableBufferPointer { o in
                     for t in 0..<frames {
-                        extractFrame(t, from: x, into: frame, noise: &noise)
+                        let (source, mean) = frameSource(t, from: x, scratch: frame, noise: &noise)
                         var energy: Float = 0
-                        if options.rawEnergy { energy = sumOfSquares(frame, windowSize) }
-                        preemphasizeAndPack(frame, window: win.baseAddress!, zr, zi)
-                        if !options.rawEnergy {
+                        if options.useEnergy && options.rawEnergy {
+                            energy = sumOfSquares(source, windowSize, minus: mean)
+                        }
+                        preemphasizeAndPack(source, mean: mean, window: win.baseAddress!, zr, zi)
+                        if options.useEnergy && !options.rawEnergy {
                             energy = sumOfSquares(zr, half) + sumOfSquares(zi, half)
                         }
                         fft.transformPacked(zr, zi, wr, wi, outR, outI)
-                        for k in 0...half {
-                            let power = outR[k] * outR[k] + outI[k] * outI[k]
-                            spectrum[k] = options.usePower ? power : power.squareRoot()
-                        }
+                        powerSpectrum(outR, outI, into: spectrum, count: half + 1, magnitude: !options.usePower)
                         let row = o.baseAddress! + t * bins
                         filterbank.apply(spectrum, into: row + melOffset)
                         if options.useLogFbank {
@@ -122,43 +121,59 @@ public struct KaldiFbank: Sendable {
         return result
     }
 
-    /// Copies frame `t` (mirrored at the edges without snip-edges), adds dither and removes its mean.
+    /// Locates frame `t` and its mean (0 unless ``KaldiFbankOptions/removeDCOffset``).
+    ///
+    /// A frame inside the signal is read in place; one that needs mirroring or dither is copied
+    /// into `scratch` first. The mean is subtracted later, sample by sample, exactly as torchaudio
+    /// rounds `x − mean`.
     @inline(__always)
-    private func extractFrame(_ t: Int, from x: UnsafeBufferPointer<Float>, into frame: FloatPointer,
-                              noise: inout GaussianNoise) {
+    private func frameSource(_ t: Int, from x: UnsafeBufferPointer<Float>, scratch: FloatPointer,
+                             noise: inout GaussianNoise) -> (UnsafePointer<Float>, Float) {
         let n = x.count
         let start = options.snipEdges ? t * windowShift : t * windowShift - (windowSize / 2 - windowShift / 2)
-        if start >= 0 && start + windowSize <= n {
-            frame.update(from: x.baseAddress! + start, count: windowSize)
+        var source = UnsafePointer(scratch)
+        if start >= 0 && start + windowSize <= n && options.dither == 0 {
+            source = x.baseAddress! + start
         } else {
-            for j in 0..<windowSize { frame[j] = x[mirror(start + j, n)] }
+            for j in 0..<windowSize { scratch[j] = x[mirror(start + j, n)] }
+            if options.dither > 0 {
+                let scale = Float(options.dither)
+                for j in 0..<windowSize { scratch[j] += scale * noise.next() }
+            }
         }
-        if options.dither > 0 {
-            let scale = Float(options.dither)
-            for j in 0..<windowSize { frame[j] += scale * noise.next() }
-        }
-        if options.removeDCOffset {
-            var sum: Double = 0
-            for j in 0..<windowSize { sum += Double(frame[j]) }
-            let mean = Float(sum / Double(windowSize))
-            for j in 0..<windowSize { frame[j] -= mean }
-        }
+        let mean = options.removeDCOffset ? sum(source, windowSize) / Float(windowSize) : 0
+        return (source, mean)
     }
 
-    /// Pre-emphasises and windows the frame, writing even samples to `zr`, odd ones to `zi`, zero-padded.
+    /// Removes the mean, pre-emphasises and windows the frame, writing even samples to `zr` and
+    /// odd ones to `zi`, zero-padded to the FFT length.
     @inline(__always)
-    private func preemphasizeAndPack(_ frame: FloatPointer, window: UnsafePointer<Float>,
+    private func preemphasizeAndPack(_ frame: UnsafePointer<Float>, mean: Float, window: UnsafePointer<Float>,
                                      _ zr: FloatPointer, _ zi: FloatPointer) {
-        let c = Float(options.preemphasisCoefficient)
-        var previous = frame[0]
-        for j in 0..<paddedWindowSize {
-            var value: Float = 0
-            if j < windowSize {
-                let current = frame[j]
-                value = (current - c * previous) * window[j]
-                previous = current
-            }
+        let c = Float(options.preemphasisCoefficient), cv = Vec8(repeating: c), mv = Vec8(repeating: mean)
+        let x0 = frame[0] - mean
+        var j = 0
+        // Eight outputs per step: y[j] = (x[j] − c·x[j−1])·w[j], with x[−1] = x[0] on the first step.
+        while j + 8 <= windowSize {
+            let current = load8(frame, j) - mv
+            let previous = j == 0 ? Vec8(x0, x0, current[1], current[2], current[3], current[4], current[5], current[6])
+                                  : load8(frame, j - 1) - mv
+            let y = (current - cv * previous) * load8(window, j)
+            store4(y.evenHalf, zr, j >> 1)
+            store4(y.oddHalf, zi, j >> 1)
+            j += 8
+        }
+        while j < windowSize {
+            let value = ((frame[j] - mean) - c * (frame[max(j - 1, 0)] - mean)) * window[j]
             if j & 1 == 0 { zr[j >> 1] = value } else { zi[j >> 1] = value }
+            j += 1
+        }
+        let half = paddedWindowSize / 2
+        if windowSize & 1 == 1 { zi[windowSize >> 1] = 0 }
+        let used = (windowSize + 1) >> 1
+        if used < half {
+            (zr + used).update(repeating: 0, count: half - used)
+            (zi + used).update(repeating: 0, count: half - used)
         }
     }
 }
@@ -169,11 +184,4 @@ func mirror(_ index: Int, _ n: Int) -> Int {
     var i = index
     while i < 0 || i >= n { i = i < 0 ? -i - 1 : 2 * n - 1 - i }
     return i
-}
-
-@inline(__always)
-func sumOfSquares(_ p: UnsafePointer<Float>, _ count: Int) -> Float {
-    var acc: Float = 0
-    for i in 0..<count { acc += p[i] * p[i] }
-    return acc
 }
