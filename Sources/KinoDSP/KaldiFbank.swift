@@ -71,54 +71,67 @@ public struct KaldiFbank: Sendable {
 
     /// Filterbank features of a mono signal.
     ///
+    /// Frames are processed four at a time, one per SIMD lane, when the FFT length is a power of
+    /// two (the usual case); the remaining frames, and other lengths, go one at a time.
+    ///
     /// - Parameter samples: the waveform at ``KaldiFbankOptions/sampleFrequency``, unscaled floats.
     /// - Returns: a `[frameCount, binCount]` matrix; 0 frames when the signal is too short (see the type's notes).
     public func compute(_ samples: [Float]) -> FeatureMatrix {
         let frames = frameCount(sampleCount: samples.count)
-        let bins = binCount
-        var out = [Float](repeating: 0, count: frames * bins)
-        guard frames > 0 else { return FeatureMatrix(frames: 0, bins: bins, values: []) }
-        let half = paddedWindowSize / 2
-        // One block of scratch for the whole call: frame, packed FFT input, FFT work, spectrum.
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: windowSize + 5 * half + 3 * (half + 1))
+        guard frames > 0 else { return FeatureMatrix(frames: 0, bins: binCount, values: []) }
+        var out = [Float](repeating: 0, count: frames * binCount)
+        let scratch = Scratch(windowSize: windowSize, half: paddedWindowSize / 2, melBins: options.numMelBins)
         defer { scratch.deallocate() }
-        let frame = scratch, zr = frame + windowSize, zi = zr + half, wr = zi + half, wi = wr + half
-        let outR = wi + half, outI = outR + half + 1, spectrum = outI + half + 1
         var noise = GaussianNoise(seed: options.ditherSeed)
-        let melOffset = options.useEnergy && !options.htkCompat ? 1 : 0
-        let energyColumn = options.htkCompat ? options.numMelBins : 0
-        let epsilon = Float.ulpOfOne
-        let energyFloor: Float = options.energyFloor > 0 ? Float(log(options.energyFloor)) : -.infinity
         samples.withUnsafeBufferPointer { x in
             window.withUnsafeBufferPointer { win in
                 out.withUnsafeMutableBufferPointer { o in
-                    for t in 0..<frames {
-                        let (source, mean) = frameSource(t, from: x, scratch: frame, noise: &noise)
-                        var energy: Float = 0
-                        if options.useEnergy && options.rawEnergy {
-                            energy = sumOfSquares(source, windowSize, minus: mean)
+                    var t = 0
+                    if fft.supportsBatch {
+                        while t + 4 <= frames {
+                            computeFour(t, x, win.baseAddress!, o.baseAddress!, scratch, &noise)
+                            t += 4
                         }
-                        preemphasizeAndPack(source, mean: mean, window: win.baseAddress!, zr, zi)
-                        if options.useEnergy && !options.rawEnergy {
-                            energy = sumOfSquares(zr, half) + sumOfSquares(zi, half)
-                        }
-                        fft.transformPacked(zr, zi, wr, wi, outR, outI)
-                        powerSpectrum(outR, outI, into: spectrum, count: half + 1, magnitude: !options.usePower)
-                        let row = o.baseAddress! + t * bins
-                        filterbank.apply(spectrum, into: row + melOffset)
-                        if options.useLogFbank {
-                            logFloor(row + melOffset, count: options.numMelBins, floor: epsilon)
-                        }
-                        if options.useEnergy {
-                            row[energyColumn] = max(log(max(energy, epsilon)), energyFloor)
-                        }
+                    }
+                    while t < frames {
+                        computeOne(t, x, win.baseAddress!, o.baseAddress! + t * binCount, scratch, &noise)
+                        t += 1
                     }
                 }
             }
         }
-        var result = FeatureMatrix(frames: frames, bins: bins, values: out)
+        var result = FeatureMatrix(frames: frames, bins: binCount, values: out)
         if options.subtractMean { result.subtractColumnMeans() }
         return result
+    }
+
+    /// Frame `t` alone, written to `row`.
+    private func computeOne(_ t: Int, _ x: UnsafeBufferPointer<Float>, _ window: UnsafePointer<Float>,
+                            _ row: FloatPointer, _ s: Scratch, _ noise: inout GaussianNoise) {
+        let half = paddedWindowSize / 2
+        let (source, mean) = frameSource(t, from: x, scratch: s.frame, noise: &noise)
+        var energy: Float = 0
+        if options.useEnergy && options.rawEnergy { energy = sumOfSquares(source, windowSize, minus: mean) }
+        preemphasizeAndPack(source, mean: mean, window: window, s.zr, s.zi)
+        if options.useEnergy && !options.rawEnergy { energy = sumOfSquares(s.zr, half) + sumOfSquares(s.zi, half) }
+        fft.transformPacked(s.zr, s.zi, s.wr, s.wi, s.outR, s.outI)
+        powerSpectrum(s.outR, s.outI, into: s.spectrum, count: half + 1, magnitude: !options.usePower)
+        let mel = row + melOffset
+        filterbank.apply(s.spectrum, into: mel)
+        if options.useLogFbank { logFloor(mel, count: options.numMelBins, floor: .ulpOfOne) }
+        if options.useEnergy { row[energyColumn] = logEnergy(energy) }
+    }
+
+    /// Column of the first mel band: 1 when an energy column comes first.
+    var melOffset: Int { options.useEnergy && !options.htkCompat ? 1 : 0 }
+    /// Column of the energy: last with `htkCompat`, else first.
+    var energyColumn: Int { options.htkCompat ? options.numMelBins : 0 }
+
+    /// `max(ln(max(E, ε)), ln(energyFloor))`, the floor skipped when it is 0.
+    @inline(__always)
+    func logEnergy(_ energy: Float) -> Float {
+        let value = log(max(energy, Float.ulpOfOne))
+        return options.energyFloor > 0 ? max(value, Float(log(options.energyFloor))) : value
     }
 
     /// Locates frame `t` and its mean (0 unless ``KaldiFbankOptions/removeDCOffset``).
@@ -127,7 +140,7 @@ public struct KaldiFbank: Sendable {
     /// into `scratch` first. The mean is subtracted later, sample by sample, exactly as torchaudio
     /// rounds `x − mean`.
     @inline(__always)
-    private func frameSource(_ t: Int, from x: UnsafeBufferPointer<Float>, scratch: FloatPointer,
+    func frameSource(_ t: Int, from x: UnsafeBufferPointer<Float>, scratch: FloatPointer,
                              noise: inout GaussianNoise) -> (UnsafePointer<Float>, Float) {
         let n = x.count
         let start = options.snipEdges ? t * windowShift : t * windowShift - (windowSize / 2 - windowShift / 2)
@@ -148,7 +161,7 @@ public struct KaldiFbank: Sendable {
     /// Removes the mean, pre-emphasises and windows the frame, writing even samples to `zr` and
     /// odd ones to `zi`, zero-padded to the FFT length.
     @inline(__always)
-    private func preemphasizeAndPack(_ frame: UnsafePointer<Float>, mean: Float, window: UnsafePointer<Float>,
+    func preemphasizeAndPack(_ frame: UnsafePointer<Float>, mean: Float, window: UnsafePointer<Float>,
                                      _ zr: FloatPointer, _ zi: FloatPointer) {
         let c = Float(options.preemphasisCoefficient), cv = Vec8(repeating: c), mv = Vec8(repeating: mean)
         let x0 = frame[0] - mean

@@ -106,3 +106,24 @@ public struct MelFilterbank: Sendable {
         }
     }
 }
+
+extension MelFilterbank {
+    /// ``apply(_:into:)`` for four lane-interleaved spectra: `spectrum[4k + l]` → `out[4f + l]`.
+    func applyFour(_ spectrum: UnsafePointer<Float>, into out: FloatPointer) {
+        weights.withUnsafeBufferPointer { w in
+            starts.withUnsafeBufferPointer { st in
+                offsets.withUnsafeBufferPointer { off in
+                    for f in 0..<filterCount {
+                        let lo = off[f], count = off[f + 1] - lo
+                        let s = spectrum + 4 * st[f], wf = w.baseAddress! + lo
+                        var acc = Vec()
+                        for i in 0..<count {
+                            acc += Vec(repeating: wf[i]) * UnsafeRawPointer(s + 4 * i).loadUnaligned(as: Vec.self)
+                        }
+                        UnsafeMutableRawPointer(out + 4 * f).storeBytes(of: acc, as: Vec.self)
+                    }
+                }
+            }
+        }
+    }
+}
