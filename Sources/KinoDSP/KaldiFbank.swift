@@ -79,13 +79,14 @@ public struct KaldiFbank: Sendable {
     public func compute(_ samples: [Float]) -> FeatureMatrix {
         let frames = frameCount(sampleCount: samples.count)
         guard frames > 0 else { return FeatureMatrix(frames: 0, bins: binCount, values: []) }
-        var out = [Float](repeating: 0, count: frames * binCount)
         let scratch = Scratch(windowSize: windowSize, half: paddedWindowSize / 2, melBins: options.numMelBins)
         defer { scratch.deallocate() }
         var noise = GaussianNoise(seed: options.ditherSeed)
-        samples.withUnsafeBufferPointer { x in
-            window.withUnsafeBufferPointer { win in
-                out.withUnsafeMutableBufferPointer { o in
+        // Every value is written below, so the result skips zero-filling.
+        let out = [Float](unsafeUninitializedCapacity: frames * binCount) { o, initialized in
+            initialized = frames * binCount
+            samples.withUnsafeBufferPointer { x in
+                window.withUnsafeBufferPointer { win in
                     var t = 0
                     if fft.supportsBatch {
                         while t + 4 <= frames {
