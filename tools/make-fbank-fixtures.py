@@ -92,6 +92,17 @@ FBANK_CASES = [("ast", name, AST) for name in
     ("frames_32_12", "speech", dict(frame_length=32.0, frame_shift=12.0, num_mel_bins=60, window_type="hanning")),
     ("rate_8k", "noise8k", dict(sample_frequency=8000.0, num_mel_bins=30, window_type="hamming")),
 ]
+# torchaudio.transforms on the same inputs; outputs are transposed to [time, freq] as Kino returns them.
+SPEC_CASES = [
+    ("stft", "speech", dict(n_fft=400)),
+    ("stft", "tones", dict(n_fft=512, win_length=400, hop_length=160, power=1.0, pad_mode="constant",
+                           normalized=True)),
+    ("melspec_db", "speech", dict(n_fft=400, n_mels=40)),
+    ("melspec_db", "music", dict(n_fft=512, win_length=400, hop_length=160, n_mels=64, f_min=20.0, f_max=7600.0,
+                                 norm="slaney", mel_scale="slaney", center=False)),
+    ("mfcc", "speech", dict(n_mfcc=13, melkwargs=dict(n_fft=400, hop_length=160, n_mels=40))),
+    ("mfcc", "noise", dict(n_mfcc=20, log_mels=True, melkwargs=dict(n_fft=512, n_mels=64))),
+]
 AST_CASES = [("ast_extractor_128", "speech", 128), ("ast_extractor_128", "tones", 128),
              ("ast_extractor_200", "music", 200), ("ast_extractor_128", "clipped", 128)]
 
@@ -118,6 +129,20 @@ def main():
         file = f"fbank_{case}_{name}.f32"
         write_f32(os.path.join(OUT, file), y)
         manifest["cases"].append({"name": f"{case}/{name}", "kind": "fbank", "input": name,
+                                  "options": options, "shape": list(y.shape), "file": file})
+    for kind, name, options in SPEC_CASES:
+        x = torch.from_numpy(waves[name])
+        if kind == "stft":
+            y = torchaudio.transforms.Spectrogram(**options)(x)
+        elif kind == "melspec_db":
+            mel = torchaudio.transforms.MelSpectrogram(sample_rate=SR, **options)(x)
+            y = torchaudio.transforms.AmplitudeToDB("power", top_db=80.0)(mel)
+        else:
+            y = torchaudio.transforms.MFCC(sample_rate=SR, **options)(x)
+        y = y.T.contiguous().numpy()
+        file = f"{kind}_{name}.f32"
+        write_f32(os.path.join(OUT, file), y)
+        manifest["cases"].append({"name": f"{kind}/{name}", "kind": kind, "input": name,
                                   "options": options, "shape": list(y.shape), "file": file})
     for case, name, max_length in AST_CASES:
         extractor = ASTFeatureExtractor(max_length=max_length)

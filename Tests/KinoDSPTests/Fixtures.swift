@@ -31,6 +31,47 @@ enum Fixtures {
         var remove_dc_offset: Bool?
         var subtract_mean: Bool?
         var max_length: Int?
+        // torchaudio.transforms names
+        var n_fft: Int?
+        var win_length: Int?
+        var hop_length: Int?
+        var power: Float?
+        var pad_mode: String?
+        var normalized: Bool?
+        var center: Bool?
+        var n_mels: Int?
+        var f_min: Double?
+        var f_max: Double?
+        var norm: String?
+        var mel_scale: String?
+        var n_mfcc: Int?
+        var log_mels: Bool?
+        var melkwargs: MelKwargs?
+
+        struct MelKwargs: Decodable, Sendable {
+            var n_fft: Int?
+            var hop_length: Int?
+            var n_mels: Int?
+        }
+
+        /// STFT options equivalent to these (torchaudio defaults otherwise).
+        var spectrogram: SpectrogramOptions {
+            var o = SpectrogramOptions()
+            o.fftSize = n_fft ?? melkwargs?.n_fft ?? 400
+            o.windowLength = win_length
+            o.hopLength = hop_length ?? melkwargs?.hop_length
+            if let v = power { o.power = v }
+            if pad_mode == "constant" { o.padding = .zeros }
+            if let v = normalized { o.normalized = v }
+            if let v = center { o.center = v }
+            return o
+        }
+
+        func melSpectrogram() throws -> MelSpectrogram {
+            try MelSpectrogram(options: spectrogram, melCount: n_mels ?? melkwargs?.n_mels ?? 128,
+                               minFrequency: f_min ?? 0, maxFrequency: f_max,
+                               scale: mel_scale == "slaney" ? .slaney : .htk, norm: norm == "slaney" ? .slaney : .none)
+        }
 
         /// The Swift options equivalent to these.
         var fbank: KaldiFbankOptions {
