@@ -5,12 +5,13 @@ Command that produced the committed fixtures (run from the repository root):
 
     bash tools/setup-reference.sh && tools/.venv/bin/python tools/make-fbank-fixtures.py
 
-with torch 2.5.1, torchaudio 2.5.1, transformers 4.46.3, numpy 1.26.4, espeak-ng 1.51.
+with torch 2.5.1, torchaudio 2.5.1, transformers 4.46.3, numpy 1.26.4, matplotlib 3.9.2, espeak-ng 1.51.
 
 Writes Tests/KinoDSPTests/Fixtures/:
   manifest.json       inputs (name, file, samples) and cases (name, kind, input, options, shape, file)
   in_<name>.f32       input waveforms, float32 little-endian, 16 kHz mono
   <case>.f32          reference outputs, float32 little-endian, row-major [frames, bins]
+  colormap_<name>.u8  matplotlib 3.9.2 viridis / magma, 256 x RGB bytes
 Everything is deterministic: fixed seeds, and one espeak-ng utterance resampled with torchaudio.
 """
 import json
@@ -24,6 +25,7 @@ import numpy as np
 import torch
 import torchaudio
 from torchaudio.compliance import kaldi
+from matplotlib import colormaps
 from transformers import ASTFeatureExtractor
 
 SR = 16000
@@ -114,7 +116,7 @@ def write_f32(path, array):
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
-        if f.endswith(".f32") or f == "manifest.json":
+        if f.endswith((".f32", ".u8")) or f == "manifest.json":
             os.remove(os.path.join(OUT, f))
     torch.manual_seed(0)
     waves = {k: np.asarray(v, dtype=np.float32) for k, v in inputs().items()}
@@ -151,6 +153,9 @@ def main():
         write_f32(os.path.join(OUT, file), y)
         manifest["cases"].append({"name": f"{case}/{name}", "kind": "ast", "input": name,
                                   "options": {"max_length": max_length}, "shape": list(y.shape), "file": file})
+    for name in ("viridis", "magma"):  # matplotlib's 256-entry tables, as 8-bit RGB
+        table = np.round(np.asarray(colormaps[name].colors) * 255).astype(np.uint8)
+        table.tofile(os.path.join(OUT, f"colormap_{name}.u8"))
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1)
     total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
