@@ -11,6 +11,8 @@ import Foundation
 /// Defined behaviour at the edges:
 /// - **Silence** gives `ln(ε) = −15.942385` in every band (never −∞ or NaN) and, with
 ///   ``KaldiFbankOptions/useEnergy``, an energy of `max(ln ε, ln energyFloor)` (0 with the default floor).
+/// - **Empty bands**: with AST settings (128 bins, 512-point FFT at 16 kHz) band 3 lies between
+///   two FFT bins, so it is `ln ε` in every frame, in torchaudio too.
 /// - **DC** is removed per frame by ``KaldiFbankOptions/removeDCOffset``, so a constant offset
 ///   changes nothing; without it the offset shows up in the lowest filters.
 /// - **Clipped** input is processed as given; no limiting or rescaling is applied (the samples are
