@@ -1,12 +1,15 @@
 // Four transforms at once: element e of transform l sits at float 4·e + l, so every butterfly is a
 // plain SIMD4 operation with broadcast twiddles, with no shuffles at any stage.
 
+// Index arithmetic here uses wrapping operators: every index is below 4 × size by construction, and
+// Swift's overflow checks in these loops cost as much as the butterflies.
+
 @inline(__always) private func load(_ p: FloatPointer, _ element: Int) -> Vec {
-    UnsafeRawPointer(p + 4 * element).loadUnaligned(as: Vec.self)
+    UnsafeRawPointer(p + (element &<< 2)).loadUnaligned(as: Vec.self)
 }
 
 @inline(__always) private func store(_ v: Vec, _ p: FloatPointer, _ element: Int) {
-    UnsafeMutableRawPointer(p + 4 * element).storeBytes(of: v, as: Vec.self)
+    UnsafeMutableRawPointer(p + (element &<< 2)).storeBytes(of: v, as: Vec.self)
 }
 
 extension SplitComplexFFT {
@@ -39,30 +42,61 @@ extension SplitComplexFFT {
     @inline(__always)
     static func radix4Four(_ st: Stage, _ xr: FloatPointer, _ xi: FloatPointer, _ yr: FloatPointer,
                            _ yi: FloatPointer, _ wr: ConstPointer, _ wi: ConstPointer) {
-        let s = st.stride, m = st.length / 4
+        let s = st.stride, m = st.length / 4, sm = s &* m
         for j in 0..<m {
-            let w1r = Vec(repeating: wr[3 * j]), w1i = Vec(repeating: wi[3 * j])
-            let w2r = Vec(repeating: wr[3 * j + 1]), w2i = Vec(repeating: wi[3 * j + 1])
-            let w3r = Vec(repeating: wr[3 * j + 2]), w3i = Vec(repeating: wi[3 * j + 2])
-            let i0 = s * j, i1 = s * (j + m), i2 = s * (j + 2 * m), i3 = s * (j + 3 * m)
-            let o0 = 4 * s * j, o1 = o0 + s, o2 = o0 + 2 * s, o3 = o0 + 3 * s
+            // Sub-sequence j: inputs at s·(j + k·m) + q, outputs at s·(4j + r) + q.
+            let a0r = xr + ((s &* j) &<< 2), a0i = xi + ((s &* j) &<< 2)
+            let a1r = a0r + (sm &<< 2), a1i = a0i + (sm &<< 2)
+            let a2r = a1r + (sm &<< 2), a2i = a1i + (sm &<< 2)
+            let a3r = a2r + (sm &<< 2), a3i = a2i + (sm &<< 2)
+            let b0r = yr + ((s &* j) &<< 4), b0i = yi + ((s &* j) &<< 4)
+            let b1r = b0r + (s &<< 2), b1i = b0i + (s &<< 2)
+            let b2r = b1r + (s &<< 2), b2i = b1i + (s &<< 2)
+            let b3r = b2r + (s &<< 2), b3i = b2i + (s &<< 2)
+            if j == 0 {
+                // Unit twiddles (all of the last stage): no complex products.
+                for q in 0..<s {
+                    let (t0r, t0i, t1r, t1i, t2r, t2i, t3r, t3i) = Self.twoByTwo(
+                        load(a0r, q), load(a0i, q), load(a1r, q), load(a1i, q),
+                        load(a2r, q), load(a2i, q), load(a3r, q), load(a3i, q))
+                    store(t0r + t2r, b0r, q)
+                    store(t0i + t2i, b0i, q)
+                    store(t1r + t3i, b1r, q)
+                    store(t1i - t3r, b1i, q)
+                    store(t0r - t2r, b2r, q)
+                    store(t0i - t2i, b2i, q)
+                    store(t1r - t3i, b3r, q)
+                    store(t1i + t3r, b3i, q)
+                }
+                continue
+            }
+            let w = 3 &* j
+            let w1r = Vec(repeating: wr[w]), w1i = Vec(repeating: wi[w])
+            let w2r = Vec(repeating: wr[w &+ 1]), w2i = Vec(repeating: wi[w &+ 1])
+            let w3r = Vec(repeating: wr[w &+ 2]), w3i = Vec(repeating: wi[w &+ 2])
             for q in 0..<s {
-                let a0r = load(xr, i0 + q), a0i = load(xi, i0 + q), a1r = load(xr, i1 + q), a1i = load(xi, i1 + q)
-                let a2r = load(xr, i2 + q), a2i = load(xi, i2 + q), a3r = load(xr, i3 + q), a3i = load(xi, i3 + q)
-                let t0r = a0r + a2r, t0i = a0i + a2i, t1r = a0r - a2r, t1i = a0i - a2i
-                let t2r = a1r + a3r, t2i = a1i + a3i, t3r = a1r - a3r, t3i = a1i - a3i
-                store(t0r + t2r, yr, o0 + q)
-                store(t0i + t2i, yi, o0 + q)
-                let b1r = t1r + t3i, b1i = t1i - t3r, b2r = t0r - t2r, b2i = t0i - t2i
-                let b3r = t1r - t3i, b3i = t1i + t3r
-                store(b1r * w1r - b1i * w1i, yr, o1 + q)
-                store(b1r * w1i + b1i * w1r, yi, o1 + q)
-                store(b2r * w2r - b2i * w2i, yr, o2 + q)
-                store(b2r * w2i + b2i * w2r, yi, o2 + q)
-                store(b3r * w3r - b3i * w3i, yr, o3 + q)
-                store(b3r * w3i + b3i * w3r, yi, o3 + q)
+                let (t0r, t0i, t1r, t1i, t2r, t2i, t3r, t3i) = Self.twoByTwo(
+                    load(a0r, q), load(a0i, q), load(a1r, q), load(a1i, q),
+                    load(a2r, q), load(a2i, q), load(a3r, q), load(a3i, q))
+                store(t0r + t2r, b0r, q)
+                store(t0i + t2i, b0i, q)
+                let c1r = t1r + t3i, c1i = t1i - t3r, c2r = t0r - t2r, c2i = t0i - t2i
+                let c3r = t1r - t3i, c3i = t1i + t3r
+                store(c1r * w1r - c1i * w1i, b1r, q)
+                store(c1r * w1i + c1i * w1r, b1i, q)
+                store(c2r * w2r - c2i * w2i, b2r, q)
+                store(c2r * w2i + c2i * w2r, b2i, q)
+                store(c3r * w3r - c3i * w3i, b3r, q)
+                store(c3r * w3i + c3i * w3r, b3i, q)
             }
         }
+    }
+
+    /// The sums and differences of a radix-4 butterfly: `t0 = a0+a2, t1 = a0−a2, t2 = a1+a3, t3 = a1−a3`.
+    @inline(__always)
+    static func twoByTwo(_ a0r: Vec, _ a0i: Vec, _ a1r: Vec, _ a1i: Vec, _ a2r: Vec, _ a2i: Vec, _ a3r: Vec, _ a3i: Vec)
+        -> (Vec, Vec, Vec, Vec, Vec, Vec, Vec, Vec) {
+        (a0r + a2r, a0i + a2i, a0r - a2r, a0i - a2i, a1r + a3r, a1i + a3i, a1r - a3r, a1i - a3i)
     }
 
     @inline(__always)
@@ -71,14 +105,17 @@ extension SplitComplexFFT {
         let s = st.stride, m = st.length / 2
         for j in 0..<m {
             let w1r = Vec(repeating: wr[j]), w1i = Vec(repeating: wi[j])
-            let i0 = s * j, i1 = s * (j + m), o0 = 2 * s * j, o1 = o0 + s
+            let a0r = xr + ((s &* j) &<< 2), a0i = xi + ((s &* j) &<< 2)
+            let a1r = a0r + ((s &* m) &<< 2), a1i = a0i + ((s &* m) &<< 2)
+            let b0r = yr + ((s &* j) &<< 3), b0i = yi + ((s &* j) &<< 3)
+            let b1r = b0r + (s &<< 2), b1i = b0i + (s &<< 2)
             for q in 0..<s {
-                let a0r = load(xr, i0 + q), a0i = load(xi, i0 + q), a1r = load(xr, i1 + q), a1i = load(xi, i1 + q)
-                store(a0r + a1r, yr, o0 + q)
-                store(a0i + a1i, yi, o0 + q)
-                let dr = a0r - a1r, di = a0i - a1i
-                store(dr * w1r - di * w1i, yr, o1 + q)
-                store(dr * w1i + di * w1r, yi, o1 + q)
+                let xr0 = load(a0r, q), xi0 = load(a0i, q), xr1 = load(a1r, q), xi1 = load(a1i, q)
+                store(xr0 + xr1, b0r, q)
+                store(xi0 + xi1, b0i, q)
+                let dr = xr0 - xr1, di = xi0 - xi1
+                store(dr * w1r - di * w1i, b1r, q)
+                store(dr * w1i + di * w1r, b1i, q)
             }
         }
     }
