@@ -113,14 +113,17 @@ extension MelFilterbank {
         weights.withUnsafeBufferPointer { w in
             starts.withUnsafeBufferPointer { st in
                 offsets.withUnsafeBufferPointer { off in
+                    // Wrapping index arithmetic: offsets come from the plan and are in range by construction.
                     for f in 0..<filterCount {
-                        let lo = off[f], count = off[f + 1] - lo
-                        let s = spectrum + 4 * st[f], wf = w.baseAddress! + lo
+                        let lo = off[f], count = off[f &+ 1] &- lo
+                        let s = UnsafeRawPointer(spectrum + (st[f] &<< 2)), wf = w.baseAddress! + lo
                         var acc = Vec()
-                        for i in 0..<count {
-                            acc += Vec(repeating: wf[i]) * UnsafeRawPointer(s + 4 * i).loadUnaligned(as: Vec.self)
+                        var i = 0
+                        while i < count {
+                            acc += Vec(repeating: wf[i]) * s.loadUnaligned(fromByteOffset: i &<< 4, as: Vec.self)
+                            i = i &+ 1
                         }
-                        UnsafeMutableRawPointer(out + 4 * f).storeBytes(of: acc, as: Vec.self)
+                        UnsafeMutableRawPointer(out + (f &<< 2)).storeBytes(of: acc, as: Vec.self)
                     }
                 }
             }

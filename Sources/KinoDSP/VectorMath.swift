@@ -41,10 +41,10 @@ func sumOfSquares(_ p: UnsafePointer<Float>, _ count: Int, minus offset: Float =
 @inline(__always)
 func fastLog(_ x: Float) -> Float {
     let bits = x.bitPattern
-    var exponent = Int32(bitPattern: bits >> 23) - 126
+    var exponent = Int32(bitPattern: bits >> 23) &- 126
     var m = Float(bitPattern: (bits & 0x007F_FFFF) | 0x3F00_0000)   // [0.5, 1)
     let small = m < 0.707_106_781_186_547_5
-    exponent = small ? exponent - 1 : exponent
+    exponent = small ? exponent &- 1 : exponent
     m = small ? m + m : m
     let f = m - 1
     let e = Float(exponent)
