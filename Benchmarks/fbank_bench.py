@@ -84,7 +84,8 @@ def main():
         f"{args.seconds:g} s of 16 kHz audio → {ref.shape[0]}×{ref.shape[1]} log-mel (AST settings: hanning, "
         f"128 bins, 25/10 ms); {len(kino_seconds)} timed runs each, in alternating rounds after a warm-up, "
         f"one thread each; "
-        f"{os.cpu_count()} CPUs ({cpu}), torch {torch.__version__}, torchaudio {torchaudio.__version__}.",
+        f"{os.cpu_count()} CPUs ({cpu}, load average {os.getloadavg()[0]:.1f} at the end: the machine is shared, "
+        f"so the minimum is the steadier figure), torch {torch.__version__}, torchaudio {torchaudio.__version__}.",
         "",
         "| implementation | median (ms) | min (ms) | frames/s (median) | speed-up (median) | speed-up (min) |",
         "|---|---:|---:|---:|---:|---:|",
