@@ -1,6 +1,14 @@
 // The frame loop's scratch memory and its four-frames-per-SIMD-lane path.
 
-/// Scratch buffers for one `compute` call, carved from a single allocation.
+/// The input, window and output of one `compute` call, shared by the threads that fill
+/// disjoint rows of the output (hence `@unchecked Sendable`: nothing here is written twice).
+struct FrameLoop: @unchecked Sendable {
+    let samples: UnsafeBufferPointer<Float>
+    let window: UnsafePointer<Float>
+    let out: FloatPointer
+}
+
+/// Scratch buffers for one thread of a `compute` call, carved from a single allocation.
 struct Scratch {
     let base: FloatPointer
     /// One frame (copied only when mirrored or dithered).
@@ -40,11 +48,11 @@ extension KaldiFbank {
     /// Framing runs per frame (as in ``computeOne``); the packed frames are then interleaved with
     /// 4×4 transposes, and the log-mel rows are transposed back at the end.
     func computeFour(_ t: Int, _ x: UnsafeBufferPointer<Float>, _ window: UnsafePointer<Float>,
-                     _ out: FloatPointer, _ s: Scratch, _ noise: inout GaussianNoise) {
+                     _ out: FloatPointer, _ s: Scratch) {
         let half = paddedWindowSize / 2
         for lane in 0..<4 {
             let zr = s.laneR + lane * half, zi = s.laneI + lane * half
-            let (source, mean) = frameSource(t + lane, from: x, scratch: s.frame, noise: &noise)
+            let (source, mean) = frameSource(t + lane, from: x, scratch: s.frame)
             if options.useEnergy && options.rawEnergy { s.energies[lane] = sumOfSquares(source, windowSize, minus: mean) }
             preemphasizeAndPack(source, mean: mean, window: window, zr, zi)
             if options.useEnergy && !options.rawEnergy {

@@ -1,5 +1,6 @@
 // Follows torchaudio.compliance.kaldi.fbank (torchaudio 2.5), itself a port of Kaldi's compute-fbank-feats.
 
+import Dispatch
 import Foundation
 
 /// Kaldi log mel filterbank features, computed as `torchaudio.compliance.kaldi.fbank` computes them.
@@ -74,31 +75,33 @@ public struct KaldiFbank: Sendable {
     /// Filterbank features of a mono signal.
     ///
     /// Frames are processed four at a time, one per SIMD lane, when the FFT length is a power of
-    /// two (the usual case); the remaining frames, and other lengths, go one at a time.
+    /// two (the usual case); the remaining frames, and other lengths, go one at a time. The result
+    /// does not depend on `threads`: every frame is computed the same way wherever it runs.
     ///
-    /// - Parameter samples: the waveform at ``KaldiFbankOptions/sampleFrequency``, unscaled floats.
+    /// - Parameters:
+    ///   - samples: the waveform at ``KaldiFbankOptions/sampleFrequency``, unscaled floats.
+    ///   - threads: split the frames over this many threads (`DispatchQueue.concurrentPerform`);
+    ///     the default 1 stays on the caller's thread, which suits a graph that parallelises across clips.
     /// - Returns: a `[frameCount, binCount]` matrix; 0 frames when the signal is too short (see the type's notes).
-    public func compute(_ samples: [Float]) -> FeatureMatrix {
+    public func compute(_ samples: [Float], threads: Int = 1) -> FeatureMatrix {
         let frames = frameCount(sampleCount: samples.count)
         guard frames > 0 else { return FeatureMatrix(frames: 0, bins: binCount, values: []) }
-        let scratch = Scratch(windowSize: windowSize, half: paddedWindowSize / 2, melBins: options.numMelBins)
-        defer { scratch.deallocate() }
-        var noise = GaussianNoise(seed: options.ditherSeed)
+        // Chunks of whole batches, at least 64 frames each.
+        let chunks = max(1, min(threads, frames / 64))
+        let chunkFrames = ((frames + chunks - 1) / chunks + 3) / 4 * 4
         // Every value is written below, so the result skips zero-filling.
         let out = [Float](unsafeUninitializedCapacity: frames * binCount) { o, initialized in
             initialized = frames * binCount
             samples.withUnsafeBufferPointer { x in
                 window.withUnsafeBufferPointer { win in
-                    var t = 0
-                    if fft.supportsBatch {
-                        while t + 4 <= frames {
-                            computeFour(t, x, win.baseAddress!, o.baseAddress!, scratch, &noise)
-                            t += 4
+                    let shared = FrameLoop(samples: x, window: win.baseAddress!, out: o.baseAddress!)
+                    if chunks == 1 {
+                        computeFrames(0..<frames, shared)
+                    } else {
+                        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                            let start = min(frames, chunk * chunkFrames)
+                            computeFrames(start..<min(frames, start + chunkFrames), shared)
                         }
-                    }
-                    while t < frames {
-                        computeOne(t, x, win.baseAddress!, o.baseAddress! + t * binCount, scratch, &noise)
-                        t += 1
                     }
                 }
             }
@@ -108,11 +111,29 @@ public struct KaldiFbank: Sendable {
         return result
     }
 
+    /// Frames `range` into their rows of the output, with scratch of their own.
+    private func computeFrames(_ range: Range<Int>, _ loop: FrameLoop) {
+        guard !range.isEmpty else { return }
+        let scratch = Scratch(windowSize: windowSize, half: paddedWindowSize / 2, melBins: options.numMelBins)
+        defer { scratch.deallocate() }
+        var t = range.lowerBound
+        if fft.supportsBatch {
+            while t + 4 <= range.upperBound {
+                computeFour(t, loop.samples, loop.window, loop.out, scratch)
+                t += 4
+            }
+        }
+        while t < range.upperBound {
+            computeOne(t, loop.samples, loop.window, loop.out + t * binCount, scratch)
+            t += 1
+        }
+    }
+
     /// Frame `t` alone, written to `row`.
     private func computeOne(_ t: Int, _ x: UnsafeBufferPointer<Float>, _ window: UnsafePointer<Float>,
-                            _ row: FloatPointer, _ s: Scratch, _ noise: inout GaussianNoise) {
+                            _ row: FloatPointer, _ s: Scratch) {
         let half = paddedWindowSize / 2
-        let (source, mean) = frameSource(t, from: x, scratch: s.frame, noise: &noise)
+        let (source, mean) = frameSource(t, from: x, scratch: s.frame)
         var energy: Float = 0
         if options.useEnergy && options.rawEnergy { energy = sumOfSquares(source, windowSize, minus: mean) }
         preemphasizeAndPack(source, mean: mean, window: window, s.zr, s.zi)
@@ -143,8 +164,7 @@ public struct KaldiFbank: Sendable {
     /// into `scratch` first. The mean is subtracted later, sample by sample, exactly as torchaudio
     /// rounds `x − mean`.
     @inline(__always)
-    func frameSource(_ t: Int, from x: UnsafeBufferPointer<Float>, scratch: FloatPointer,
-                             noise: inout GaussianNoise) -> (UnsafePointer<Float>, Float) {
+    func frameSource(_ t: Int, from x: UnsafeBufferPointer<Float>, scratch: FloatPointer) -> (UnsafePointer<Float>, Float) {
         let n = x.count
         let start = options.snipEdges ? t * windowShift : t * windowShift - (windowSize / 2 - windowShift / 2)
         var source = UnsafePointer(scratch)
@@ -153,6 +173,8 @@ public struct KaldiFbank: Sendable {
         } else {
             for j in 0..<windowSize { scratch[j] = x[mirror(start + j, n)] }
             if options.dither > 0 {
+                // Each frame has its own stream, so results do not depend on batching or threads.
+                var noise = GaussianNoise(seed: options.ditherSeed &+ UInt64(t) &* 0x9E37_79B9_7F4A_7C15)
                 let scale = Float(options.dither)
                 for j in 0..<windowSize { scratch[j] += scale * noise.next() }
             }
