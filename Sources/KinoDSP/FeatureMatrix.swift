@@ -7,8 +7,9 @@ public struct FeatureMatrix: Sendable, Equatable {
     public let frames: Int
     /// Number of columns (filters or frequency bins).
     public let bins: Int
-    /// `frames × bins` values, frame after frame.
-    public var values: [Float]
+    /// `frames × bins` values, frame after frame. Change single values through the subscript,
+    /// which keeps the count in step with the shape.
+    public internal(set) var values: [Float]
 
     /// Wraps `values` as a `frames × bins` matrix.
     ///
