@@ -15,7 +15,7 @@ import Testing
         // Linear energies are compared in the log domain, where the tolerances are stated.
         let logged: ([Float]) -> [Float] = { options.useLogFbank ? $0 : $0.map { log(max($0, Float.ulpOfOne)) } }
         let d = differences(logged(got.values), logged(want))
-        print("fbank \(reference.name): mean |Δ| \(d.mean), max |Δ| \(d.max)")
+        print("fbank \(reference.name): " + String(format: "mean |Δ| %.2e, max |Δ| %.2e", d.mean, d.max))
         #expect(d.mean <= 1e-4)
         #expect(d.max <= 2e-3)
         #expect(!got.values.contains { $0.isNaN })
@@ -30,7 +30,7 @@ import Testing
         let want = Fixtures.floats(reference.file)
         #expect([got.frames, got.bins] == reference.shape)
         let d = differences(got.values, want)
-        print("ast \(reference.name): mean |Δ| \(d.mean), max |Δ| \(d.max)")
+        print("ast \(reference.name): " + String(format: "mean |Δ| %.2e, max |Δ| %.2e", d.mean, d.max))
         #expect(d.mean <= 1e-4)
         #expect(d.max <= 2e-3)
     }

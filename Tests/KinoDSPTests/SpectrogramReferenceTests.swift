@@ -13,7 +13,7 @@ import Testing
         // Relative to the loudest bin: float32 spectra carry ~1e-7 relative rounding.
         let peak = Double(want.max() ?? 1)
         let d = differences(got.values, want)
-        print("stft \(reference.name): mean |Δ|/peak \(d.mean / peak), max |Δ|/peak \(d.max / peak)")
+        print("stft \(reference.name): " + String(format: "mean |Δ|/peak %.2e, max |Δ|/peak %.2e", d.mean / peak, d.max / peak))
         #expect(d.max / peak <= 1e-5)
     }
 
@@ -25,7 +25,7 @@ import Testing
         #expect([got.frames, got.bins] == reference.shape)
         guard got.values.count == want.count else { return }
         let d = differences(got.values, want)
-        print("melspec_db \(reference.name): mean |Δ| \(d.mean) dB, max |Δ| \(d.max) dB")
+        print("melspec_db \(reference.name): " + String(format: "mean |Δ| %.2e dB, max |Δ| %.2e dB", d.mean, d.max))
         #expect(d.mean <= 1e-3)
         #expect(d.max <= 2e-2)
     }
@@ -40,7 +40,7 @@ import Testing
         #expect([got.frames, got.bins] == reference.shape)
         guard got.values.count == want.count else { return }
         let d = differences(got.values, want)
-        print("mfcc \(reference.name): mean |Δ| \(d.mean), max |Δ| \(d.max)")
+        print("mfcc \(reference.name): " + String(format: "mean |Δ| %.2e, max |Δ| %.2e", d.mean, d.max))
         #expect(d.mean <= 2e-3)
         #expect(d.max <= 2e-2)
     }
