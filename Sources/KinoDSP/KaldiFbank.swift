@@ -19,7 +19,7 @@ import Foundation
 /// - **Clipped** input is processed as given; no limiting or rescaling is applied (the samples are
 ///   not scaled by 32768 either: pass floats in `[−1, 1]` for the AST statistics to hold).
 /// - **Shorter than one window** (or than ``KaldiFbankOptions/minDuration``): with snip-edges,
-///   ``compute(_:)`` returns **0 frames** (`frames == 0`, `bins == binCount`), where torchaudio
+///   ``compute(_:threads:)`` returns **0 frames** (`frames == 0`, `bins == binCount`), where torchaudio
 ///   raises an assertion error. Without snip-edges it returns `(N + shift/2) / shift` mirrored frames,
 ///   as Kaldi does.
 ///
@@ -59,7 +59,7 @@ public struct KaldiFbank: Sendable {
                                              lowFrequency: options.lowFrequency, highFrequency: options.highFrequency)
     }
 
-    /// Number of frames ``compute(_:)`` returns for `sampleCount` samples.
+    /// Number of frames ``compute(_:threads:)`` returns for `sampleCount` samples.
     public func frameCount(sampleCount n: Int) -> Int {
         if Double(n) < options.minDuration * options.sampleFrequency { return 0 }
         if options.snipEdges { return n < windowSize ? 0 : 1 + (n - windowSize) / windowShift }

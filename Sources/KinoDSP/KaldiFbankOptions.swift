@@ -19,8 +19,9 @@ public struct KaldiFbankOptions: Sendable, Hashable {
     public var frameShiftMs: Double = 10
     /// Standard deviation of Gaussian noise added to each frame (`dither`, default 0).
     ///
-    /// Kino draws the noise from its own seeded generator (``ditherSeed``), so dithered output is
-    /// reproducible but not equal to torch's `randn` draws.
+    /// Kino draws the noise from its own generator, one stream per frame seeded from ``ditherSeed``
+    /// and the frame index, so dithered output is reproducible (whatever the thread count) but not
+    /// equal to torch's `randn` draws.
     public var dither: Double = 0
     /// Seed of the dither noise generator.
     public var ditherSeed: UInt64 = 0
