@@ -26,7 +26,10 @@ for _ in 0..<runs {
 }
 if arguments.count >= 4 && arguments[3] != "-" {
     let bytes = result.values.withUnsafeBufferPointer { Data(buffer: $0) }
-    FileManager.default.createFile(atPath: arguments[3], contents: bytes)
+    guard FileManager.default.createFile(atPath: arguments[3], contents: bytes) else {
+        FileHandle.standardError.write(Data("fbank-bench: cannot write \(arguments[3])\n".utf8))
+        exit(1)
+    }
 }
 let list = seconds.map { String(format: "%.6f", $0) }.joined(separator: ",")
 print("{\"frames\":\(result.frames),\"bins\":\(result.bins),\"seconds\":[\(list)]}")
