@@ -95,6 +95,9 @@ public struct ASTWindow: Sendable, Equatable {
     public let startFrame: Int
     /// Start time in seconds (`startFrame × frame shift / sample rate`).
     public let startTime: Double
+    /// End of the audio the real frames cover, in seconds (the last valid frame's last sample);
+    /// equals ``startTime`` for an all-padding window.
+    public let endTime: Double
     /// Rows that hold real frames; the rest (up to `maxLength`) are padding.
     public let validFrames: Int
     /// The normalised `[maxLength, numMelBins]` input.
@@ -121,9 +124,11 @@ extension ASTFeatureExtractor {
         let count = logMel.frames <= length ? 1 : 1 + (logMel.frames - length + hopFrames - 1) / hopFrames
         return (0..<count).map { index in
             let start = index * hopFrames
-            return ASTWindow(index: index, startFrame: start, startTime: fbank.frameStart(start),
-                             validFrames: max(0, min(length, logMel.frames - start)),
-                             features: prepare(logMel, from: start))
+            let valid = max(0, min(length, logMel.frames - start))
+            let end = valid == 0 ? fbank.frameStart(start)
+                : fbank.frameStart(start + valid - 1) + Double(fbank.windowSize) / options.sampleRate
+            return ASTWindow(index: index, startFrame: start, startTime: fbank.frameStart(start), endTime: end,
+                             validFrames: valid, features: prepare(logMel, from: start))
         }
     }
 }

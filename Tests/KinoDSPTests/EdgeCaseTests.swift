@@ -98,6 +98,9 @@ import Testing
         #expect(windows.map(\.startFrame) == [0, 50, 100, 150, 200])
         #expect(windows.map(\.validFrames) == [100, 100, 100, 100, 98])
         #expect(windows.map(\.startTime) == [0, 0.5, 1, 1.5, 2])
+        // Window 4 holds frames 200…297: the last starts at 2.97 s and lasts 25 ms.
+        #expect(abs(windows[4].endTime - 2.995) < 1e-9)
+        #expect(abs(windows[0].endTime - 1.015) < 1e-9)
         let last = try #require(windows.last)
         #expect(last.features.row(99).allSatisfy { abs($0 - Self.astPadding) < 1e-6 })
         // The first window is exactly what extract() returns for the same audio.
