@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference fixtures for KinoDSP: torchaudio.compliance.kaldi.fbank and ASTFeatureExtractor outputs.
+"""Reference fixtures for KinoDSP: kaldi.fbank, ASTFeatureExtractor, torchaudio.transforms, colour maps.
 
 Command that produced the committed fixtures (run from the repository root):
 
@@ -10,7 +10,9 @@ with torch 2.5.1, torchaudio 2.5.1, transformers 4.46.3, numpy 1.26.4, matplotli
 Writes Tests/KinoDSPTests/Fixtures/:
   manifest.json       inputs (name, file, samples) and cases (name, kind, input, options, shape, file)
   in_<name>.f32       input waveforms, float32 little-endian, 16 kHz mono
-  <case>.f32          reference outputs, float32 little-endian, row-major [frames, bins]
+  <case>.f32          reference outputs, float32 little-endian, row-major [frames, bins]: kind "fbank"
+                      (kaldi.fbank), "ast" (ASTFeatureExtractor), "stft", "melspec_db", "mfcc"
+                      (torchaudio.transforms, transposed to time-major)
   colormap_<name>.u8  matplotlib 3.9.2 viridis / magma, 256 x RGB bytes
 Everything is deterministic: fixed seeds, and one espeak-ng utterance resampled with torchaudio.
 """
