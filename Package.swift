@@ -37,12 +37,12 @@ let package = Package(
         .target(name: "KinoTestSupport", dependencies: ["KinoMedia"]),
         .target(
             name: "KinoGraph",
-            dependencies: ["KinoMedia", .product(name: "Yams", package: "Yams")]
+            dependencies: ["KinoMedia", "KinoDSP", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "kino",
             dependencies: [
-                "KinoMedia", "KinoDSP",
+                "KinoMedia", "KinoDSP", "KinoGraph",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "KinoMediaTests", dependencies: ["KinoMedia", "KinoTestSupport"]),
         .testTarget(name: "KinoDSPTests", dependencies: ["KinoDSP", "KinoTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoTestSupport"]),
+        .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoDSP", "KinoTestSupport"]),
     ]
 )
 
