@@ -12,7 +12,7 @@ func option(_ name: String, _ fallback: Int) -> Int {
 }
 
 guard args.count > 1, args[1] == "media" else {
-    print("usage: kino-bench media [--repeats N] [--long-minutes M]")
+    print("usage: kino-bench media [--repeats N] [--long-minutes M] [--decode-only]")
     exit(2)
 }
 let repeats = option("--repeats", 7)
@@ -50,6 +50,8 @@ for threads in [1, 2] {
     let fk = Double(frames) / tk, ff = Double(frames) / tf, fr = Double(frames) / median(rgb)
     print(String(format: "| %d | %.0f | %.0f | %.2f | %.0f |", threads, fk, ff, fk / ff, fr))
 }
+
+if args.contains("--decode-only") { exit(0) }
 
 // Sampling 16 exact frames over a long clip vs decoding all of it.
 let long = work + "/long-720p-\(longMinutes)min-veryfast.mp4"
