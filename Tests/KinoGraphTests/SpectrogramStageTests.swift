@@ -109,3 +109,23 @@ extension CollectSink {
         #expect(throws: (any Error).self) { try NumpyFile.decode(Data("nope".utf8)) }
     }
 }
+
+@Suite("Bundled spectrogram pipeline")
+struct SpectrogramPipelineTests {
+    @Test("pipelines/spectrogram.yaml covers the whole speech sample")
+    func spectrogramPipeline() throws {
+        let directory = TemporaryDirectory("kinograph-spectrogram")
+        defer { directory.cleanup() }
+        let spec = try PipelineSpec.load(path: "\(Repository.root)/pipelines/spectrogram.yaml")
+        let graph = try spec.makeGraph(context: BuildContext(inputPath: Repository.sample("speech.wav"),
+                                                             outputDirectory: directory.path))
+        let report = GraphRunner(graph: graph, pool: ComputePool(slots: 2)).run()
+        #expect(report.status == .completed, "\(report.failure?.error.localizedDescription ?? "")")
+        // 8.007 s → 799 fbank frames: one 1024-frame window (hop 512 never needed), 8 one-second strips.
+        let windows = try String(contentsOfFile: directory.file("ast-windows.jsonl"), encoding: .utf8)
+        #expect(windows.split(separator: "\n").count == 1)
+        #expect(windows.contains("\"frames\":799"))
+        let strips = try String(contentsOfFile: directory.file("loudness.jsonl"), encoding: .utf8)
+        #expect(strips.split(separator: "\n").count == 8)
+    }
+}
