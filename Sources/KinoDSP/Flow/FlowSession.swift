@@ -1,0 +1,181 @@
+/// A reusable DIS optical-flow engine for one frame size: all buffers are allocated at init.
+///
+/// Two frames:
+///
+///     let session = try FlowSession(width: 640, height: 360, options: .preset(.fast))
+///     let flow = try session.flow(from: frame0, to: frame1)     // frame0(x) ≈ frame1(x + flow(x))
+///
+/// Video: ``push(_:into:)`` each frame; from the second frame on it writes the flow from the
+/// previous frame to this one. Frame t+1's pyramid becomes frame t's on the next call, so each
+/// frame is decimated once; ``backwardFlow(into:)`` then gives the flow from the newest frame back
+/// to the previous one using the same two pyramids. A session is not thread-safe; use one per
+/// thread (``DISOptions/threads`` sets the threads inside one computation).
+public final class FlowSession {
+    public let width: Int
+    public let height: Int
+    public let options: DISOptions
+    /// Level sizes from the finest processed scale (index 0) to the coarsest.
+    let sizes: [(w: Int, h: Int)]
+    private var current: FramePyramid    // the newest frame
+    private var previous: FramePyramid   // the frame before it
+    private var frames = 0
+    private let areaResamplers: [AreaResampler]
+    private let upsamplers: [BilinearResampler]   // level k+1 → k
+    private let output: BilinearResampler
+    private let u: [Plane], v: [Plane], acc: [Plane]
+    private let priorU: [Plane], priorV: [Plane]
+    private var hasPrior = false
+    private let refiners: [VariationalRefiner?]
+    private let sparseX: UnsafeMutablePointer<Float>, sparseY: UnsafeMutablePointer<Float>
+
+    /// Prepares a session for `width × height` frames.
+    ///
+    /// - Throws: ``FlowError/badOption(_:)`` for out-of-range options;
+    ///   ``FlowError/imageTooSmall(width:height:minimum:)`` when the finest level holds no patch.
+    public init(width: Int, height: Int, options: DISOptions = .preset(.fast)) throws {
+        try options.validate()
+        let minimum = options.patchSize << options.finestScale
+        guard width >= minimum, height >= minimum else {
+            throw FlowError.imageTooSmall(width: width, height: height, minimum: minimum)
+        }
+        self.width = width
+        self.height = height
+        self.options = options
+        let coarsest = options.coarsestScale(width: width, height: height)
+        var sizes = [(w: width >> options.finestScale, h: height >> options.finestScale)]
+        for _ in stride(from: options.finestScale, to: coarsest, by: 1) {
+            let last = sizes[sizes.count - 1]
+            let next = (w: last.w / 2, h: last.h / 2)
+            if next.w < options.patchSize || next.h < options.patchSize { break }
+            sizes.append(next)
+        }
+        self.sizes = sizes
+        current = FramePyramid(sizes: sizes)
+        previous = FramePyramid(sizes: sizes)
+        var area = [AreaResampler(from: (width, height), to: sizes[0])]
+        var ups = [BilinearResampler]()
+        for k in 1..<max(sizes.count, 1) where sizes.count > 1 {
+            area.append(AreaResampler(from: sizes[k - 1], to: sizes[k]))
+            ups.append(BilinearResampler(from: sizes[k], to: sizes[k - 1]))
+        }
+        areaResamplers = area
+        upsamplers = ups
+        output = BilinearResampler(from: sizes[0], to: (width, height))
+        func planes() -> [Plane] { sizes.map { Plane(width: $0.w, height: $0.h, pad: 1) } }
+        u = planes(); v = planes(); acc = planes()
+        priorU = options.temporalPrior ? planes() : []
+        priorV = options.temporalPrior ? planes() : []
+        refiners = sizes.map { options.variationalIterations > 0 ? VariationalRefiner(width: $0.w, height: $0.h) : nil }
+        let grid = PatchGrid(width: sizes[0].w, height: sizes[0].h, patchSize: options.patchSize,
+                             stride: options.patchStride, sx: .allocate(capacity: 1), sy: .allocate(capacity: 1))
+        grid.sx.deallocate(); grid.sy.deallocate()
+        sparseX = .allocate(capacity: grid.rows * grid.cols)
+        sparseY = .allocate(capacity: grid.rows * grid.cols)
+    }
+
+    deinit { sparseX.deallocate(); sparseY.deallocate() }
+
+    /// Number of pyramid levels processed (finest scale to coarsest).
+    public var levelCount: Int { sizes.count }
+
+    /// Forgets previous frames (the next ``push(_:into:)`` starts a new video).
+    public func reset() { frames = 0; hasPrior = false }
+
+    /// Flow from `i0` to `i1`: `i0(x) ≈ i1(x + flow(x))`.
+    ///
+    /// - Throws: ``FlowError/sizeMismatch(expected:got:)`` when either frame differs from the session size.
+    public func flow(from i0: GrayImage, to i1: GrayImage) throws -> FlowField {
+        var out = FlowField(width: width, height: height)
+        try flow(from: i0, to: i1, into: &out)
+        return out
+    }
+
+    /// Same as ``flow(from:to:)`` but writes into an existing field (no allocation when it has the right size).
+    public func flow(from i0: GrayImage, to i1: GrayImage, into out: inout FlowField) throws {
+        try check(i0); try check(i1)
+        reset()
+        load(i0)
+        try push(i1, into: &out)
+    }
+
+    /// Adds the next video frame. Returns false for the first frame (no pair yet); otherwise
+    /// writes the flow from the previous frame to this one into `out` and returns true.
+    ///
+    /// - Throws: ``FlowError/sizeMismatch(expected:got:)`` when the frame differs from the session size.
+    @discardableResult
+    public func push(_ frame: GrayImage, into out: inout FlowField) throws -> Bool {
+        try check(frame)
+        load(frame)
+        guard frames >= 2 else { return false }
+        previous.computeGradients()
+        compute(i0: previous, i1: current, prior: options.temporalPrior && hasPrior, into: &out)
+        if options.temporalPrior {
+            for k in sizes.indices { priorU[k].copyPixels(from: u[k]); priorV[k].copyPixels(from: v[k]) }
+            hasPrior = true
+        }
+        return true
+    }
+
+    /// Flow from the newest frame back to the previous one (after a successful ``push(_:into:)``).
+    ///
+    /// - Throws: ``FlowError/badImage(_:)`` when fewer than two frames have been pushed.
+    public func backwardFlow(into out: inout FlowField) throws {
+        guard frames >= 2 else { throw FlowError.badImage("backward flow needs two frames") }
+        current.computeGradients()
+        compute(i0: current, i1: previous, prior: false, into: &out)
+    }
+
+    private func check(_ image: GrayImage) throws {
+        guard image.width == width, image.height == height else {
+            throw FlowError.sizeMismatch(expected: "\(width)×\(height)", got: "\(image.width)×\(image.height)")
+        }
+    }
+
+    private func load(_ frame: GrayImage) {
+        swap(&current, &previous)
+        frame.pixels.withUnsafeBufferPointer {
+            current.load($0, width: width, resamplers: areaResamplers, fullCopy: options.finestScale == 0)
+        }
+        frames += 1
+    }
+
+    /// Coarse to fine: seed from the coarser level, patch search, densify, refine, upsample.
+    private func compute(i0: FramePyramid, i1: FramePyramid, prior: Bool, into out: inout FlowField) {
+        if out.width != width || out.height != height { out = FlowField(width: width, height: height) }
+        let o = options, threads = o.threads
+        for k in stride(from: sizes.count - 1, through: 0, by: -1) {
+            let (w, h) = sizes[k]
+            if k == sizes.count - 1 {
+                u[k].fill(0); v[k].fill(0)
+            } else {
+                let up = upsamplers[k]
+                forEachBand(threads, threads: threads) { b in
+                    let rows = bandRows(b, of: threads, rows: h)
+                    up.run(self.u[k + 1], into: self.u[k], factor: 2, rows: rows)
+                    up.run(self.v[k + 1], into: self.v[k], factor: 2, rows: rows)
+                }
+            }
+            let grid = PatchGrid(width: w, height: h, patchSize: o.patchSize, stride: o.patchStride, sx: sparseX, sy: sparseY)
+            let level = SearchLevel(i0: i0.levels[k], i1: i1.levels[k], gx: i0.gx[k], gy: i0.gy[k],
+                                    seedU: u[k], seedV: v[k],
+                                    priorU: prior ? priorU[k] : nil, priorV: prior ? priorV[k] : nil,
+                                    iterationsPerSweep: o.spatialPropagation ? o.gradientDescentIterations / 2 : o.gradientDescentIterations,
+                                    meanNormalization: o.meanNormalization, spatialPropagation: o.spatialPropagation)
+            let stripes = o.spatialPropagation ? o.searchStripes : threads
+            forEachBand(stripes, threads: threads) { b in grid.search(level, band: bandRows(b, of: stripes, rows: grid.rows)) }
+            let bands = h >= 32 ? threads : 1
+            forEachBand(bands, threads: threads) { b in
+                grid.densify(i0: i0.levels[k], i1: i1.levels[k], u: self.u[k], v: self.v[k], acc: self.acc[k],
+                             band: bandRows(b, of: bands, rows: h))
+            }
+            refiners[k]?.refine(i0: i0.levels[k], i1: i1.levels[k], u: u[k], v: v[k], options: o, threads: threads)
+        }
+        let factor = Float(1 << o.finestScale)
+        out.uv.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            forEachBand(threads, threads: threads) { b in
+                output.runInterleaved(u[0], v[0], into: base, factor: factor, rows: bandRows(b, of: threads, rows: height))
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+/// A Float image with a halo of `pad` pixels on every side, allocated once and reused.
+///
+/// Rows are padded to a multiple of 8 plus 8 spare floats, so 8-wide loads and stores may run past
+/// the last column of a row without touching the next row's pixels.
+final class Plane: @unchecked Sendable {
+    let width: Int
+    let height: Int
+    let pad: Int
+    let stride: Int
+    private let storage: UnsafeMutablePointer<Float>
+    private let count: Int
+    /// Pixel (0, 0); valid offsets run from `-pad * (stride + 1)` to the end of the halo.
+    let origin: UnsafeMutablePointer<Float>
+
+    init(width: Int, height: Int, pad: Int = 1) {
+        self.width = width
+        self.height = height
+        self.pad = pad
+        stride = ((width + 2 * pad + 7) / 8) * 8 + 8
+        count = stride * (height + 2 * pad) + 16
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: 0, count: count)
+        origin = storage + pad * stride + pad
+    }
+
+    deinit { storage.deallocate() }
+
+    @inline(__always) func row(_ y: Int) -> UnsafeMutablePointer<Float> { origin + y * stride }
+
+    func fill(_ value: Float) { storage.update(repeating: value, count: count) }
+
+    /// Copies edge pixels outwards over the whole halo (OpenCV's BORDER_REPLICATE).
+    func replicateBorder() {
+        guard pad > 0 else { return }
+        for y in 0..<height {
+            let r = row(y)
+            let left = r[0], right = r[width - 1]
+            for k in 1...pad { r[-k] = left; r[width - 1 + k] = right }
+        }
+        let full = width + 2 * pad
+        for k in 1...pad {
+            (row(-k) - pad).update(from: row(0) - pad, count: full)
+            (row(height - 1 + k) - pad).update(from: row(height - 1) - pad, count: full)
+        }
+    }
+
+    /// Copies another plane's pixels (same size) without the halo.
+    func copyPixels(from other: Plane) {
+        precondition(other.width == width && other.height == height)
+        for y in 0..<height { row(y).update(from: other.row(y), count: width) }
+    }
+}
+
+@inline(__always) func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always) func store8(_ p: UnsafeMutablePointer<Float>, _ v: SIMD8<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+/// Runs `body(band)` for `bands` bands, on up to `threads` threads.
+@inline(__always) func forEachBand(_ bands: Int, threads: Int, _ body: (Int) -> Void) {
+    if threads <= 1 || bands <= 1 {
+        for b in 0..<bands { body(b) }
+    } else {
+        // The bands write disjoint memory; the box only tells the checker what the caller guarantees.
+        withoutActuallyEscaping(body) { escaping in
+            let box = UncheckedBody(body: escaping)
+            DispatchQueue.concurrentPerform(iterations: bands) { box.body($0) }
+        }
+    }
+}
+
+private struct UncheckedBody: @unchecked Sendable { let body: (Int) -> Void }
+
+/// Rows `[start, end)` of band `band` when `rows` rows are cut into `bands` nearly equal bands.
+@inline(__always) func bandRows(_ band: Int, of bands: Int, rows: Int) -> Range<Int> {
+    let size = (rows + bands - 1) / bands
+    return min(band * size, rows)..<min((band + 1) * size, rows)
+}
+
+import Dispatch
