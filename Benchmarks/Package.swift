@@ -13,5 +13,11 @@ let package = Package(
             dependencies: [.product(name: "KinoMedia", package: "Kino")],
             path: "Sources/kino-bench"
         ),
+        // Optical flow (DIS) timing server driven by Benchmarks/flow_bench.py.
+        .executableTarget(
+            name: "flow-bench",
+            dependencies: [.product(name: "KinoDSP", package: "Kino")],
+            path: "Sources/flow-bench"
+        ),
     ]
 )

@@ -6,7 +6,7 @@
 /// one 8-wide step. Pixels right or below the last patch take the last patch, as in OpenCV.
 extension PatchGrid {
     /// Writes dense flow `u`, `v` for rows `band`, using `acc` (same size) as the weight sum.
-    func densify(i0: Plane, i1: Plane, u: Plane, v: Plane, acc: Plane, band: Range<Int>) {
+    func densify(i0: PlaneRef, i1: PlaneRef, u: PlaneRef, v: PlaneRef, acc: PlaneRef, band: Range<Int>) {
         let w = i0.width, h = i0.height
         for y in band {
             let ur = u.row(y), vr = v.row(y), ar = acc.row(y)
@@ -43,7 +43,7 @@ extension PatchGrid {
     }
 
     @inline(__always)
-    private func scatter(i0: Plane, i1: Plane, u: Plane, v: Plane, acc: Plane,
+    private func scatter(i0: PlaneRef, i1: PlaneRef, u: PlaneRef, v: PlaneRef, acc: PlaneRef,
                          pu: Float, pv: Float, x0: Int, x1: Int, y0: Int, y1: Int) {
         let w = i0.width, h = i0.height
         let maxX = Float(w) - 1 - 1e-3, maxY = Float(h) - 1 - 1e-3
@@ -58,7 +58,8 @@ extension PatchGrid {
                 let a = load8(s), b = load8(s + 1), c = load8(s + i1.stride), d = load8(s + i1.stride + 1)
                 let top = a + fx * (b - a), bottom = c + fx * (d - c)
                 let diff = top + fy * (bottom - top) - load8(i0.row(y) + x0)
-                let weight = one / pointwiseMax(one, pointwiseMax(diff, -diff))
+                let magnitude = diff.replacing(with: -diff, where: diff .< 0)
+                let weight = one / magnitude.replacing(with: one, where: magnitude .< one)
                 let ur = u.row(y) + x0, vr = v.row(y) + x0, ar = acc.row(y) + x0
                 store8(ur, load8(ur) + weight * vu)
                 store8(vr, load8(vr) + weight * vv)

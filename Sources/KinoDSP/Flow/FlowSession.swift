@@ -156,16 +156,16 @@ public final class FlowSession {
                 }
             }
             let grid = PatchGrid(width: w, height: h, patchSize: o.patchSize, stride: o.patchStride, sx: sparseX, sy: sparseY)
-            let level = SearchLevel(i0: i0.levels[k], i1: i1.levels[k], gx: i0.gx[k], gy: i0.gy[k],
-                                    seedU: u[k], seedV: v[k],
-                                    priorU: prior ? priorU[k] : nil, priorV: prior ? priorV[k] : nil,
+            let level = SearchLevel(i0: i0.levels[k].ref, i1: i1.levels[k].ref, gx: i0.gx[k].ref, gy: i0.gy[k].ref,
+                                    seedU: u[k].ref, seedV: v[k].ref,
+                                    priorU: prior ? priorU[k].ref : nil, priorV: prior ? priorV[k].ref : nil,
                                     iterationsPerSweep: o.spatialPropagation ? o.gradientDescentIterations / 2 : o.gradientDescentIterations,
                                     meanNormalization: o.meanNormalization, spatialPropagation: o.spatialPropagation)
             let stripes = o.spatialPropagation ? o.searchStripes : threads
             forEachBand(stripes, threads: threads) { b in grid.search(level, band: bandRows(b, of: stripes, rows: grid.rows)) }
             let bands = h >= 32 ? threads : 1
             forEachBand(bands, threads: threads) { b in
-                grid.densify(i0: i0.levels[k], i1: i1.levels[k], u: self.u[k], v: self.v[k], acc: self.acc[k],
+                grid.densify(i0: i0.levels[k].ref, i1: i1.levels[k].ref, u: self.u[k].ref, v: self.v[k].ref, acc: self.acc[k].ref,
                              band: bandRows(b, of: bands, rows: h))
             }
             refiners[k]?.refine(i0: i0.levels[k], i1: i1.levels[k], u: u[k], v: v[k], options: o, threads: threads)

@@ -26,11 +26,11 @@ struct PatchGrid {
 
 /// Inputs of the search on one pyramid level.
 struct SearchLevel {
-    let i0: Plane, i1: Plane, gx: Plane, gy: Plane
+    let i0: PlaneRef, i1: PlaneRef, gx: PlaneRef, gy: PlaneRef
     /// Dense flow from the coarser level (already ×2), sampled at each patch centre to seed it.
-    let seedU: Plane, seedV: Plane
+    let seedU: PlaneRef, seedV: PlaneRef
     /// Optional temporal candidate (previous frame's flow on this level), same layout as the seed.
-    let priorU: Plane?, priorV: Plane?
+    let priorU: PlaneRef?, priorV: PlaneRef?
     let iterationsPerSweep: Int
     let meanNormalization: Bool
     let spatialPropagation: Bool

@@ -27,6 +27,9 @@ final class Plane: @unchecked Sendable {
 
     @inline(__always) func row(_ y: Int) -> UnsafeMutablePointer<Float> { origin + y * stride }
 
+    /// A reference-count-free view for hot loops.
+    var ref: PlaneRef { PlaneRef(origin: origin, stride: stride, width: width, height: height) }
+
     func fill(_ value: Float) { storage.update(repeating: value, count: count) }
 
     /// Copies edge pixels outwards over the whole halo (OpenCV's BORDER_REPLICATE).
@@ -49,6 +52,15 @@ final class Plane: @unchecked Sendable {
         precondition(other.width == width && other.height == height)
         for y in 0..<height { row(y).update(from: other.row(y), count: width) }
     }
+}
+
+/// Pointer, row stride and size of a ``Plane``: a plain value, so kernels pay no reference counting.
+struct PlaneRef {
+    let origin: UnsafeMutablePointer<Float>
+    let stride: Int
+    let width: Int
+    let height: Int
+    @inline(__always) func row(_ y: Int) -> UnsafeMutablePointer<Float> { origin + y * stride }
 }
 
 @inline(__always) func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {

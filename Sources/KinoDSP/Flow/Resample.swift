@@ -3,63 +3,108 @@
 /// Both follow OpenCV's `resize` geometry (pixel centres at +0.5), so levels line up with the
 /// reference implementation; taps are computed once per size and reused every frame.
 struct AreaResampler {
-    /// For each output column: first input column and the weights of consecutive input columns.
-    private let xStart: [Int], xWeights: [[Float]]
-    private let yStart: [Int], yWeights: [[Float]]
+    /// Per output column (row): first input column (row), tap count, offset into the flat weights.
+    private let xTaps: [(start: Int, count: Int, offset: Int)], xWeights: [Float]
+    private let yTaps: [(start: Int, count: Int, offset: Int)], yWeights: [Float]
+    /// Exact integer factor in both directions (the common 2ⁿ case): plain box sums.
+    private let factor: Int?
     private let temp: Plane
+    private let srcWidth: Int
 
     init(from src: (w: Int, h: Int), to dst: (w: Int, h: Int)) {
-        (xStart, xWeights) = AreaResampler.taps(src.w, dst.w)
-        (yStart, yWeights) = AreaResampler.taps(src.h, dst.h)
-        temp = Plane(width: dst.w, height: src.h, pad: 0)
+        (xTaps, xWeights) = AreaResampler.taps(src.w, dst.w)
+        (yTaps, yWeights) = AreaResampler.taps(src.h, dst.h)
+        let f = src.w / dst.w
+        factor = (f * dst.w == src.w && f * dst.h == src.h) ? f : nil
+        srcWidth = src.w
+        temp = Plane(width: max(dst.w, src.w), height: src.h, pad: 0)
     }
 
     /// Box weights: output pixel i covers input [i·s, (i+1)·s), s = n/m, each input weighted by its overlap.
-    private static func taps(_ n: Int, _ m: Int) -> ([Int], [[Float]]) {
+    private static func taps(_ n: Int, _ m: Int) -> ([(start: Int, count: Int, offset: Int)], [Float]) {
         let scale = Double(n) / Double(m)
-        var starts = [Int](), weights = [[Float]]()
+        var taps = [(start: Int, count: Int, offset: Int)](), weights = [Float]()
         for i in 0..<m {
             let a = Double(i) * scale, b = Double(i + 1) * scale
             let first = Int(a.rounded(.down))
-            var w = [Float]()
             var k = first
+            let offset = weights.count
             while Double(k) < b - 1e-9 && k < n {
-                let overlap = min(b, Double(k + 1)) - max(a, Double(k))
-                w.append(Float(overlap / scale))
+                weights.append(Float((min(b, Double(k + 1)) - max(a, Double(k))) / scale))
                 k += 1
             }
-            starts.append(first)
-            weights.append(w)
+            taps.append((first, k - first, offset))
         }
-        return (starts, weights)
+        return (taps, weights)
     }
 
     /// Resamples an image (`src` points at pixel (0, 0), rows `stride` floats apart) into `dst`.
     func run(_ src: UnsafePointer<Float>, stride: Int, into dst: Plane) {
-        for y in 0..<temp.height {
-            let s = src + y * stride, t = temp.row(y)
-            for x in 0..<temp.width {
-                let w = xWeights[x], base = s + xStart[x]
-                var acc: Float = 0
-                for k in 0..<w.count { acc += w[k] * base[k] }
-                t[x] = acc
+        if let f = factor { runBox(src, stride: stride, factor: f, into: dst); return }
+        xWeights.withUnsafeBufferPointer { xw in
+            for y in 0..<temp.height {
+                let s = src + y * stride, t = temp.row(y)
+                for x in 0..<dst.width {
+                    let tap = xTaps[x]
+                    var acc: Float = 0
+                    for k in 0..<tap.count { acc += xw[tap.offset + k] * s[tap.start + k] }
+                    t[x] = acc
+                }
             }
         }
         let w8 = dst.width & ~7
         for y in 0..<dst.height {
-            let d = dst.row(y), w = yWeights[y], y0 = yStart[y]
+            let d = dst.row(y), tap = yTaps[y]
             var x = 0
             while x < w8 {
                 var acc = SIMD8<Float>(repeating: 0)
-                for k in 0..<w.count { acc += w[k] * load8(temp.row(y0 + k) + x) }
+                for k in 0..<tap.count { acc += yWeights[tap.offset + k] * load8(temp.row(tap.start + k) + x) }
                 store8(d + x, acc)
                 x += 8
             }
             while x < dst.width {
                 var acc: Float = 0
-                for k in 0..<w.count { acc += w[k] * temp.row(y0 + k)[x] }
+                for k in 0..<tap.count { acc += yWeights[tap.offset + k] * temp.row(tap.start + k)[x] }
                 d[x] = acc
                 x += 1
+            }
+        }
+    }
+
+    /// Integer-factor area average: sum `f` rows with 8-wide adds, then groups of `f` columns.
+    private func runBox(_ src: UnsafePointer<Float>, stride: Int, factor f: Int, into dst: Plane) {
+        let scale = 1 / Float(f * f), sum = temp.row(0), w = srcWidth
+        for y in 0..<dst.height {
+            let first = src + y * f * stride
+            var x = 0
+            while x + 8 <= w {
+                var acc = UnsafeRawPointer(first + x).loadUnaligned(as: SIMD8<Float>.self)
+                for k in 1..<max(f, 1) where k < f {
+                    acc += UnsafeRawPointer(first + k * stride + x).loadUnaligned(as: SIMD8<Float>.self)
+                }
+                store8(sum + x, acc)
+                x += 8
+            }
+            while x < w {
+                var acc: Float = 0
+                for k in 0..<f { acc += first[k * stride + x] }
+                sum[x] = acc
+                x += 1
+            }
+            let d = dst.row(y)
+            if f == 2 {
+                for x in 0..<dst.width { d[x] = (sum[2 * x] + sum[2 * x + 1]) * scale }
+            } else if f == 4 {
+                for x in 0..<dst.width {
+                    let p = sum + 4 * x
+                    d[x] = ((p[0] + p[1]) + (p[2] + p[3])) * scale
+                }
+            } else {
+                for x in 0..<dst.width {
+                    var acc: Float = 0
+                    for k in 0..<f { acc += sum[f * x + k] }
+                    d[x] = acc * scale
+                }
             }
         }
     }
