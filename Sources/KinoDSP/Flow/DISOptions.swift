@@ -38,7 +38,8 @@ public struct DISOptions: Sendable, Equatable, Codable {
     /// Horizontal bands of the patch grid searched independently. Fixed (not tied to the thread
     /// count) so results do not depend on how many threads run; OpenCV uses 8.
     public var searchStripes: Int = 8
-    /// Threads used inside one flow computation (1 or 2 make sense on a 2-core machine).
+    /// Threads inside one flow computation: 1, or 2 (the caller plus one dedicated worker; larger
+    /// values also mean 2 — the kernels are split for the two cores this project targets).
     public var threads: Int = 1
 
     public init() {}

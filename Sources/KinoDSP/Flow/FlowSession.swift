@@ -27,6 +27,8 @@ public final class FlowSession {
     private var hasPrior = false
     private let refiners: [VariationalRefiner?]
     private let sparseX: UnsafeMutablePointer<Float>, sparseY: UnsafeMutablePointer<Float>
+    /// The second thread when ``DISOptions/threads`` > 1.
+    private let team: WorkerTeam?
 
     /// Prepares a session for `width × height` frames.
     ///
@@ -71,6 +73,7 @@ public final class FlowSession {
         grid.sx.deallocate(); grid.sy.deallocate()
         sparseX = .allocate(capacity: grid.rows * grid.cols)
         sparseY = .allocate(capacity: grid.rows * grid.cols)
+        team = options.threads > 1 ? WorkerTeam() : nil
     }
 
     deinit { sparseX.deallocate(); sparseY.deallocate() }
@@ -142,15 +145,15 @@ public final class FlowSession {
     /// Coarse to fine: seed from the coarser level, patch search, densify, refine, upsample.
     private func compute(i0: FramePyramid, i1: FramePyramid, prior: Bool, into out: inout FlowField) {
         if out.width != width || out.height != height { out = FlowField(width: width, height: height) }
-        let o = options, threads = o.threads
+        let o = options, team = self.team, parts = team == nil ? 1 : 2
         for k in stride(from: sizes.count - 1, through: 0, by: -1) {
             let (w, h) = sizes[k]
             if k == sizes.count - 1 {
                 u[k].fill(0); v[k].fill(0)
             } else {
                 let up = upsamplers[k]
-                forEachBand(threads, threads: threads) { b in
-                    let rows = bandRows(b, of: threads, rows: h)
+                forEachBand(parts, team: team) { b in
+                    let rows = bandRows(b, of: parts, rows: h)
                     up.run(self.u[k + 1], into: self.u[k], factor: 2, rows: rows)
                     up.run(self.v[k + 1], into: self.v[k], factor: 2, rows: rows)
                 }
@@ -161,20 +164,20 @@ public final class FlowSession {
                                     priorU: prior ? priorU[k].ref : nil, priorV: prior ? priorV[k].ref : nil,
                                     iterationsPerSweep: o.spatialPropagation ? o.gradientDescentIterations / 2 : o.gradientDescentIterations,
                                     meanNormalization: o.meanNormalization, spatialPropagation: o.spatialPropagation)
-            let stripes = o.spatialPropagation ? o.searchStripes : threads
-            forEachBand(stripes, threads: threads) { b in grid.search(level, band: bandRows(b, of: stripes, rows: grid.rows)) }
-            let bands = h >= 32 ? threads : 1
-            forEachBand(bands, threads: threads) { b in
+            let stripes = o.spatialPropagation ? o.searchStripes : parts
+            forEachBand(stripes, team: team) { b in grid.search(level, band: bandRows(b, of: stripes, rows: grid.rows)) }
+            let bands = h >= 32 ? parts : 1
+            forEachBand(bands, team: team) { b in
                 grid.densify(i0: i0.levels[k].ref, i1: i1.levels[k].ref, u: self.u[k].ref, v: self.v[k].ref, acc: self.acc[k].ref,
                              band: bandRows(b, of: bands, rows: h))
             }
-            refiners[k]?.refine(i0: i0.levels[k], i1: i1.levels[k], u: u[k], v: v[k], options: o, threads: threads)
+            refiners[k]?.refine(i0: i0.levels[k], i1: i1.levels[k], u: u[k], v: v[k], options: o, team: team)
         }
         let factor = Float(1 << o.finestScale)
         out.uv.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
-            forEachBand(threads, threads: threads) { b in
-                output.runInterleaved(u[0], v[0], into: base, factor: factor, rows: bandRows(b, of: threads, rows: height))
+            forEachBand(parts, team: team) { b in
+                output.runInterleaved(u[0], v[0], into: base, factor: factor, rows: bandRows(b, of: parts, rows: height))
             }
         }
     }

@@ -71,25 +71,9 @@ struct PlaneRef {
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
-/// Runs `body(band)` for `bands` bands, on up to `threads` threads.
-@inline(__always) func forEachBand(_ bands: Int, threads: Int, _ body: (Int) -> Void) {
-    if threads <= 1 || bands <= 1 {
-        for b in 0..<bands { body(b) }
-    } else {
-        // The bands write disjoint memory; the box only tells the checker what the caller guarantees.
-        withoutActuallyEscaping(body) { escaping in
-            let box = UncheckedBody(body: escaping)
-            DispatchQueue.concurrentPerform(iterations: bands) { box.body($0) }
-        }
-    }
-}
-
-private struct UncheckedBody: @unchecked Sendable { let body: (Int) -> Void }
-
 /// Rows `[start, end)` of band `band` when `rows` rows are cut into `bands` nearly equal bands.
 @inline(__always) func bandRows(_ band: Int, of bands: Int, rows: Int) -> Range<Int> {
     let size = (rows + bands - 1) / bands
     return min(band * size, rows)..<min((band + 1) * size, rows)
 }
 
-import Dispatch

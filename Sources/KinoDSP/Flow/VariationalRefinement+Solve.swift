@@ -94,32 +94,71 @@ extension VariationalRefiner {
         return (right + left) + (down + up)
     }
 
-    /// One over-relaxed Gauss-Seidel pass over the pixels with `(x + y) % 2 == colour`.
-    func sor(colour: Int, omega: Float, rows: Range<Int>) {
+    /// All `halfSteps` red-black half-steps (red first) over `rows` as a diagonal wavefront: at
+    /// step s, half-step k updates row s − k. Row r at half-step k reads rows r ± 1 after exactly
+    /// k − 1 half-steps, which the order guarantees, so the result equals sweeping the whole image
+    /// colour by colour, while only about `halfSteps` rows are live in cache.
+    ///
+    /// With two bands, the top band runs downwards and the bottom band upwards so both reach the
+    /// shared boundary late; before updating its boundary row at half-step k ≥ 1 a band waits
+    /// until the other has finished k half-steps on its boundary row (one semaphore count each).
+    func sorPipelined(rows: Range<Int>, descending: Bool, boundary: Int?, wait: DispatchSemaphore?,
+                      signal: DispatchSemaphore?, halfSteps: Int, omega: Float) {
+        let n = rows.count
+        if n == 0 || halfSteps == 0 { return }
+        for s in 0..<(n + halfSteps - 1) {
+            for k in max(0, s - n + 1)...min(halfSteps - 1, s) {
+                let r = s - k
+                let y = descending ? rows.upperBound - 1 - r : rows.lowerBound + r
+                let atBoundary = y == boundary
+                if atBoundary && k > 0 { wait?.wait() }
+                sorRow(y, colour: k & 1, omega: omega)
+                if atBoundary { signal?.signal() }
+            }
+        }
+        if boundary != nil { wait?.wait() }   // the other band's last hand-over
+    }
+
+    /// One over-relaxed Gauss-Seidel update of the pixels of row `y` with `(x + y) % 2 == colour`.
+    @inline(__always)
+    func sorRow(_ y: Int, colour: Int, omega: Float) {
         let s = du.stride, w = width
         let om = SIMD8<Float>(repeating: omega)
         let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
-        let evenLanes = (lanes & 1) .== 0, oddLanes = (lanes & 1) .== 1
-        for y in rows {
-            let rowMask = (y + colour) % 2 == 0 ? evenLanes : oddLanes
-            var x = 0
-            let o = y * s
-            while x < w {
-                var mask = rowMask
-                if x + 8 > w { mask = mask .& (lanes .< Int32(w - x)) }
-                let p = o + x
-                let wr = load8(wx.origin + p), wl = load8(wx.origin + p - 1)
-                let wd = load8(wy.origin + p), wu = load8(wy.origin + p - s)
-                let U = du.origin + p, V = dv.origin + p
-                let sigmaU = wl * load8(U - 1) + wr * load8(U + 1) + wu * load8(U - s) + wd * load8(U + s)
-                let sigmaV = wl * load8(V - 1) + wr * load8(V + 1) + wu * load8(V - s) + wd * load8(V + s)
-                let u0 = load8(U), v0 = load8(V), c = load8(a12.origin + p)
-                let u1 = u0 + om * ((sigmaU + load8(b1.origin + p) - c * v0) * load8(a11.origin + p) - u0)
-                let v1 = v0 + om * ((sigmaV + load8(b2.origin + p) - c * u1) * load8(a22.origin + p) - v0)
-                store8(U, u0.replacing(with: u1, where: mask))
-                store8(V, v0.replacing(with: v1, where: mask))
-                x += 8
-            }
+        let rowMask = (lanes & 1) .== Int32((y + colour) & 1)
+        let du0 = du.origin, dv0 = dv.origin, wx0 = wx.origin, wy0 = wy.origin
+        let a110 = a11.origin, a120 = a12.origin, a220 = a22.origin, b10 = b1.origin, b20 = b2.origin
+        var x = 0
+        let o = y * s
+        // Left neighbours come from the previous chunk's registers: reloading them would straddle
+        // the store just made and stall on store forwarding. They are the other colour, which this
+        // pass does not change, so the pre-update values are the right ones.
+        var prevU = SIMD8<Float>.zero, prevV = SIMD8<Float>.zero
+        while x < w {
+            var mask = rowMask
+            if x + 8 > w { mask = mask .& (lanes .< Int32(w - x)) }
+            let p = o + x
+            let wr = load8(wx0 + p), wl = load8(wx0 + p - 1)
+            let wd = load8(wy0 + p), wu = load8(wy0 + p - s)
+            let U = du0 + p, V = dv0 + p
+            let u0 = load8(U), v0 = load8(V), c = load8(a120 + p)
+            let leftU = shiftedRight(prevU, u0), leftV = shiftedRight(prevV, v0)
+            let sigmaU = wl * leftU + wr * load8(U + 1) + wu * load8(U - s) + wd * load8(U + s)
+            let sigmaV = wl * leftV + wr * load8(V + 1) + wu * load8(V - s) + wd * load8(V + s)
+            let u1 = u0 + om * ((sigmaU + load8(b10 + p) - c * v0) * load8(a110 + p) - u0)
+            let v1 = v0 + om * ((sigmaV + load8(b20 + p) - c * u1) * load8(a220 + p) - v0)
+            store8(U, u0.replacing(with: u1, where: mask))
+            store8(V, v0.replacing(with: v1, where: mask))
+            prevU = u0; prevV = v0
+            x += 8
         }
     }
 }
+
+/// `(a[7], b[0], …, b[6])`: the vector one element to the left of `b`.
+@inline(__always)
+private func shiftedRight(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+    SIMD8(a[7], b[0], b[1], b[2], b[3], b[4], b[5], b[6])
+}
+
+import Dispatch

@@ -7,12 +7,14 @@
 ///
 /// Layout: plain row-major planes with a one-pixel halo. A red (black) SOR pass updates 8 pixels
 /// per step and keeps only the lanes of its colour, which costs spare arithmetic but needs no
-/// checkerboard splitting and merging; rows are cut into bands for two threads, one barrier per
-/// colour pass.
+/// checkerboard splitting and merging. All SOR half-steps of a fixed-point iteration run as one
+/// diagonal wavefront over the rows, so the working set stays in cache.
 final class VariationalRefiner {
     let width: Int, height: Int
     let warped, avg, iz, ix, iy, ixx, ixy, iyy, ixz, iyz: Plane
     let du, dv, wx, wy, a11, a12, a22, b1, b2: Plane
+    /// Boundary hand-over between the two SOR bands (each counts the other band's finished half-steps).
+    let toTop = DispatchSemaphore(value: 0), toBottom = DispatchSemaphore(value: 0)
 
     init(width: Int, height: Int) {
         self.width = width
@@ -23,23 +25,37 @@ final class VariationalRefiner {
     }
 
     /// Refines flow planes `u`, `v` in place (frame 0 `i0`, frame 1 `i1` with a replicated halo).
-    func refine(i0: Plane, i1: Plane, u: Plane, v: Plane, options o: DISOptions, threads: Int) {
-        let bands = threads > 1 && height >= 48 ? threads : 1
-        prepare(i0: i0, i1: i1, u: u, v: v, bands: bands, threads: threads)
+    ///
+    /// With a team, rows are cut into a top and a bottom band; the SOR sweeps run pipelined in
+    /// each band (see ``sorPipelined(rows:descending:boundary:wait:signal:halfSteps:omega:)``).
+    func refine(i0: Plane, i1: Plane, u: Plane, v: Plane, options o: DISOptions, team: WorkerTeam?) {
+        precondition(u.stride == du.stride && v.stride == du.stride, "flow planes must share the refiner's layout")
+        let t = height >= 48 ? team : nil
+        let bands = t == nil ? 1 : 2
+        prepare(i0: i0, i1: i1, u: u, v: v, bands: bands, team: t)
         du.fill(0); dv.fill(0); wx.fill(0); wy.fill(0)
+        let halfSteps = 2 * o.sorIterations
         for _ in 0..<o.variationalIterations {
-            forEachBand(bands, threads: threads) { b in
+            forEachBand(bands, team: t) { b in
                 self.smoothnessWeights(u: u, v: v, alpha: o.alpha, rows: bandRows(b, of: bands, rows: self.height))
             }
-            forEachBand(bands, threads: threads) { b in
+            forEachBand(bands, team: t) { b in
                 self.buildSystem(u: u, v: v, gamma: o.gamma, delta: o.delta, rows: bandRows(b, of: bands, rows: self.height))
             }
-            for _ in 0..<o.sorIterations {
-                for colour in 0..<2 {
-                    forEachBand(bands, threads: threads) { b in
-                        self.sor(colour: colour, omega: o.omega, rows: bandRows(b, of: bands, rows: self.height))
+            if let t {
+                let top = bandRows(0, of: 2, rows: height), bottom = bandRows(1, of: 2, rows: height)
+                t.both { half in
+                    if half == 0 {
+                        self.sorPipelined(rows: top, descending: false, boundary: top.upperBound - 1,
+                                          wait: self.toTop, signal: self.toBottom, halfSteps: halfSteps, omega: o.omega)
+                    } else {
+                        self.sorPipelined(rows: bottom, descending: true, boundary: bottom.lowerBound,
+                                          wait: self.toBottom, signal: self.toTop, halfSteps: halfSteps, omega: o.omega)
                     }
                 }
+            } else {
+                sorPipelined(rows: 0..<height, descending: false, boundary: nil, wait: nil, signal: nil,
+                             halfSteps: halfSteps, omega: o.omega)
             }
         }
         for y in 0..<height {
@@ -49,10 +65,10 @@ final class VariationalRefiner {
     }
 
     /// Warps frame 1 by the flow and takes the derivatives of the mean image and of the difference.
-    private func prepare(i0: Plane, i1: Plane, u: Plane, v: Plane, bands: Int, threads: Int) {
+    private func prepare(i0: Plane, i1: Plane, u: Plane, v: Plane, bands: Int, team: WorkerTeam?) {
         let w = width, h = height
         let maxX = Float(w - 1), maxY = Float(h - 1)
-        forEachBand(bands, threads: threads) { b in
+        forEachBand(bands, team: team) { b in
             for y in bandRows(b, of: bands, rows: h) {
                 let ur = u.row(y), vr = v.row(y), i0r = i0.row(y), ar = self.avg.row(y), zr = self.iz.row(y)
                 for x in 0..<w {
@@ -83,3 +99,5 @@ final class VariationalRefiner {
         }
     }
 }
+
+import Dispatch
