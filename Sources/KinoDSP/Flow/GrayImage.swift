@@ -33,7 +33,7 @@ public struct GrayImage: Sendable, Equatable {
     public enum ChannelOrder: Sendable { case rgb, bgr, rgba, bgra }
 
     /// Converts interleaved 8-bit colour to grey with Rec. 601 luma weights
-    /// (0.299 R + 0.587 G + 0.114 B, as OpenCV's `COLOR_BGR2GRAY`), rounded to whole grey levels.
+    /// (0.299 R + 0.587 G + 0.114 B in OpenCV's 14-bit fixed point, so results equal `COLOR_BGR2GRAY`).
     ///
     /// - Throws: ``FlowError/badImage(_:)`` when the byte count does not match the size and order.
     public init(interleaved bytes: [UInt8], width: Int, height: Int, order: ChannelOrder) throws {
@@ -45,8 +45,9 @@ public struct GrayImage: Sendable, Equatable {
         var out = [Float](repeating: 0, count: width * height)
         for i in 0..<(width * height) {
             let p = i * channels
-            let y = 0.299 * Float(bytes[p + ri]) + 0.587 * Float(bytes[p + 1]) + 0.114 * Float(bytes[p + bi])
-            out[i] = y.rounded()
+            // OpenCV's 14-bit fixed-point weights, so grey levels match `cvtColor` exactly.
+            let y = (4899 * Int(bytes[p + ri]) + 9617 * Int(bytes[p + 1]) + 1868 * Int(bytes[p + bi]) + 8192) >> 14
+            out[i] = Float(y)
         }
         try self.init(width: width, height: height, pixels: out)
     }

@@ -1,0 +1,74 @@
+import Testing
+import KinoDSP
+
+/// Session behaviour: input validation, video mode, threads, backward flow and consistency.
+@Suite struct FlowSessionTests {
+    @Test func rejectsBadSizes() throws {
+        let f = try FlowFixture.load("translate")
+        let session = try FlowSession(width: f.i0.width, height: f.i0.height)
+        let small = try GrayImage(width: 64, height: 48, pixels: [Float](repeating: 0, count: 64 * 48))
+        #expect(throws: FlowError.sizeMismatch(expected: "256×192", got: "64×48")) { try session.flow(from: f.i0, to: small) }
+        #expect(throws: FlowError.imageTooSmall(width: 31, height: 100, minimum: 32)) {
+            try FlowSession(width: 31, height: 100, options: .preset(.fast))
+        }
+        #expect(throws: FlowError.self) { try GrayImage(width: 4, height: 4, pixels: [0, 1]) }
+        var bad = DISOptions.preset(.fast)
+        bad.patchStride = 0
+        #expect(throws: FlowError.self) { try FlowSession(width: 256, height: 192, options: bad) }
+    }
+
+    @Test func twoThreadsGiveTheSameFlowAsOne() throws {
+        let f = try FlowFixture.load("layers")
+        for preset in DISOptions.Preset.allCases {
+            var two = DISOptions.preset(preset)
+            two.threads = 2
+            let a = try FlowSession(width: 256, height: 192, options: .preset(preset)).flow(from: f.i0, to: f.i1)
+            let b = try FlowSession(width: 256, height: 192, options: two).flow(from: f.i0, to: f.i1)
+            #expect(a == b, "\(preset)")
+        }
+    }
+
+    @Test func videoModeReusesThePyramidAndMatchesPairs() throws {
+        let f = try FlowFixture.load("smooth")
+        let session = try FlowSession(width: 256, height: 192)
+        var out = FlowField(width: 256, height: 192)
+        #expect(try session.push(f.i0, into: &out) == false)
+        #expect(try session.push(f.i1, into: &out) == true)
+        #expect(out == (try FlowSession(width: 256, height: 192).flow(from: f.i0, to: f.i1)))
+        // Next pair (i1 → i0) reuses i1's pyramid; must equal a fresh two-frame call.
+        try session.push(f.i0, into: &out)
+        #expect(out == (try FlowSession(width: 256, height: 192).flow(from: f.i1, to: f.i0)))
+    }
+
+    @Test func backwardFlowUndoesForwardFlow() throws {
+        let f = try FlowFixture.load("translate")
+        let session = try FlowSession(width: 256, height: 192)
+        var forward = FlowField(width: 256, height: 192), backward = forward
+        try session.flow(from: f.i0, to: f.i1, into: &forward)
+        try session.backwardFlow(into: &backward)
+        let mean = backward.uv.enumerated().reduce(SIMD2<Float>.zero) { acc, e in
+            var a = acc; if e.offset % 2 == 0 { a.x += e.element } else { a.y += e.element }; return a
+        } / Float(256 * 192)
+        #expect(abs(mean.x + 1.04) < 0.05 && abs(mean.y - 0.52) < 0.05)   // truth (2.6, −1.3)·0.4, reversed
+        let check = try FlowConsistency(forward: forward, backward: backward)
+        let consistent = check.occluded.filter { !$0 }.count
+        #expect(Double(consistent) / Double(256 * 192) > 0.97)   // only pixels leaving the frame fail
+        #expect(check.confidence.max()! <= 1 && check.confidence.min()! >= 0)
+        let masked = check.masking(forward)
+        #expect(masked.uv.filter { $0 == 1e10 }.count == 2 * check.occluded.filter { $0 }.count)
+    }
+
+    @Test func occludedBackgroundIsFlagged() throws {
+        let f = try FlowFixture.load("layers")
+        let session = try FlowSession(width: 256, height: 192, options: .preset(.medium))
+        var forward = FlowField(width: 256, height: 192), backward = forward
+        try session.flow(from: f.i0, to: f.i1, into: &forward)
+        try session.backwardFlow(into: &backward)
+        let check = try FlowConsistency(forward: forward, backward: backward)
+        // Pixels valid in the fixture (not occluded, in frame) should mostly pass; the occluded ring should mostly fail.
+        var passValid = 0, nValid = 0
+        for i in 0..<(256 * 192) where f.valid[i] { nValid += 1; if !check.occluded[i] { passValid += 1 } }
+        #expect(Double(passValid) / Double(nValid) > 0.95)
+        #expect(check.occluded.filter { $0 }.count > 200)
+    }
+}
