@@ -97,8 +97,16 @@ public final class FlowSession {
     public func flow(from i0: GrayImage, to i1: GrayImage, into out: inout FlowField) throws {
         try check(i0); try check(i1)
         reset()
-        load(i0)
-        try push(i1, into: &out)
+        // Both pyramids at once on two threads; frame 0 also needs its gradients.
+        forEachBand(2, team: team) { half in
+            let (pyramid, frame) = half == 0 ? (self.previous, i0) : (self.current, i1)
+            frame.pixels.withUnsafeBufferPointer {
+                pyramid.load($0, width: self.width, resamplers: self.areaResamplers, fullCopy: self.options.finestScale == 0)
+            }
+            if half == 0 { pyramid.computeGradients() }
+        }
+        frames = 2
+        try pairReady(into: &out)
     }
 
     /// Adds the next video frame. Returns false for the first frame (no pair yet); otherwise
@@ -108,15 +116,24 @@ public final class FlowSession {
     @discardableResult
     public func push(_ frame: GrayImage, into out: inout FlowField) throws -> Bool {
         try check(frame)
-        load(frame)
+        swap(&current, &previous)
+        frame.pixels.withUnsafeBufferPointer {
+            current.load($0, width: width, resamplers: areaResamplers, fullCopy: options.finestScale == 0)
+        }
+        frames += 1
         guard frames >= 2 else { return false }
+        try pairReady(into: &out)
+        return true
+    }
+
+    /// Flow between the two loaded frames, and the temporal prior for the next one.
+    private func pairReady(into out: inout FlowField) throws {
         previous.computeGradients()
         compute(i0: previous, i1: current, prior: options.temporalPrior && hasPrior, into: &out)
         if options.temporalPrior {
             for k in sizes.indices { priorU[k].copyPixels(from: u[k]); priorV[k].copyPixels(from: v[k]) }
             hasPrior = true
         }
-        return true
     }
 
     /// Flow from the newest frame back to the previous one (after a successful ``push(_:into:)``).
@@ -134,20 +151,14 @@ public final class FlowSession {
         }
     }
 
-    private func load(_ frame: GrayImage) {
-        swap(&current, &previous)
-        frame.pixels.withUnsafeBufferPointer {
-            current.load($0, width: width, resamplers: areaResamplers, fullCopy: options.finestScale == 0)
-        }
-        frames += 1
-    }
-
     /// Coarse to fine: seed from the coarser level, patch search, densify, refine, upsample.
     private func compute(i0: FramePyramid, i1: FramePyramid, prior: Bool, into out: inout FlowField) {
         if out.width != width || out.height != height { out = FlowField(width: width, height: height) }
-        let o = options, team = self.team, parts = team == nil ? 1 : 2
+        let o = options
         for k in stride(from: sizes.count - 1, through: 0, by: -1) {
             let (w, h) = sizes[k]
+            // Levels below ~16 k pixels finish faster than two threads can hand work over.
+            let team = w * h >= 16_000 ? self.team : nil, parts = team == nil ? 1 : 2
             if k == sizes.count - 1 {
                 u[k].fill(0); v[k].fill(0)
             } else {
@@ -166,14 +177,14 @@ public final class FlowSession {
                                     meanNormalization: o.meanNormalization, spatialPropagation: o.spatialPropagation)
             let stripes = o.spatialPropagation ? o.searchStripes : parts
             forEachBand(stripes, team: team) { b in grid.search(level, band: bandRows(b, of: stripes, rows: grid.rows)) }
-            let bands = h >= 32 ? parts : 1
+            let bands = parts
             forEachBand(bands, team: team) { b in
                 grid.densify(i0: i0.levels[k].ref, i1: i1.levels[k].ref, u: self.u[k].ref, v: self.v[k].ref, acc: self.acc[k].ref,
                              band: bandRows(b, of: bands, rows: h))
             }
             refiners[k]?.refine(i0: i0.levels[k], i1: i1.levels[k], u: u[k], v: v[k], options: o, team: team)
         }
-        let factor = Float(1 << o.finestScale)
+        let factor = Float(1 << o.finestScale), team = self.team, parts = team == nil ? 1 : 2
         out.uv.withUnsafeMutableBufferPointer { buffer in
             let base = buffer.baseAddress!
             forEachBand(parts, team: team) { b in

@@ -101,9 +101,9 @@ extension VariationalRefiner {
     ///
     /// With two bands, the top band runs downwards and the bottom band upwards so both reach the
     /// shared boundary late; before updating its boundary row at half-step k ≥ 1 a band waits
-    /// until the other has finished k half-steps on its boundary row (one semaphore count each).
-    func sorPipelined(rows: Range<Int>, descending: Bool, boundary: Int?, wait: DispatchSemaphore?,
-                      signal: DispatchSemaphore?, halfSteps: Int, omega: Float) {
+    /// until the other has finished k half-steps on its boundary row (counters start at `base`).
+    func sorPipelined(rows: Range<Int>, descending: Bool, boundary: Int?, mine: HandoffCounter?,
+                      theirs: HandoffCounter?, base: Int, halfSteps: Int, omega: Float) {
         let n = rows.count
         if n == 0 || halfSteps == 0 { return }
         for s in 0..<(n + halfSteps - 1) {
@@ -111,12 +111,11 @@ extension VariationalRefiner {
                 let r = s - k
                 let y = descending ? rows.upperBound - 1 - r : rows.lowerBound + r
                 let atBoundary = y == boundary
-                if atBoundary && k > 0 { wait?.wait() }
+                if atBoundary && k > 0 { theirs?.wait(untilAtLeast: base + k) }
                 sorRow(y, colour: k & 1, omega: omega)
-                if atBoundary { signal?.signal() }
+                if atBoundary { mine?.raise() }
             }
         }
-        if boundary != nil { wait?.wait() }   // the other band's last hand-over
     }
 
     /// One over-relaxed Gauss-Seidel update of the pixels of row `y` with `(x + y) % 2 == colour`.

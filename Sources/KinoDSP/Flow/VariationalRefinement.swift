@@ -14,7 +14,7 @@ final class VariationalRefiner {
     let warped, avg, iz, ix, iy, ixx, ixy, iyy, ixz, iyz: Plane
     let du, dv, wx, wy, a11, a12, a22, b1, b2: Plane
     /// Boundary hand-over between the two SOR bands (each counts the other band's finished half-steps).
-    let toTop = DispatchSemaphore(value: 0), toBottom = DispatchSemaphore(value: 0)
+    let topProgress = HandoffCounter(), bottomProgress = HandoffCounter()
 
     init(width: Int, height: Int) {
         self.width = width
@@ -27,10 +27,10 @@ final class VariationalRefiner {
     /// Refines flow planes `u`, `v` in place (frame 0 `i0`, frame 1 `i1` with a replicated halo).
     ///
     /// With a team, rows are cut into a top and a bottom band; the SOR sweeps run pipelined in
-    /// each band (see ``sorPipelined(rows:descending:boundary:wait:signal:halfSteps:omega:)``).
+    /// each band (see ``sorPipelined(rows:descending:boundary:mine:theirs:base:halfSteps:omega:)``).
     func refine(i0: Plane, i1: Plane, u: Plane, v: Plane, options o: DISOptions, team: WorkerTeam?) {
         precondition(u.stride == du.stride && v.stride == du.stride, "flow planes must share the refiner's layout")
-        let t = height >= 48 ? team : nil
+        let t = team
         let bands = t == nil ? 1 : 2
         prepare(i0: i0, i1: i1, u: u, v: v, bands: bands, team: t)
         du.fill(0); dv.fill(0); wx.fill(0); wy.fill(0)
@@ -44,17 +44,20 @@ final class VariationalRefiner {
             }
             if let t {
                 let top = bandRows(0, of: 2, rows: height), bottom = bandRows(1, of: 2, rows: height)
+                let base = topProgress.current   // both counters advance by halfSteps per iteration
                 t.both { half in
                     if half == 0 {
                         self.sorPipelined(rows: top, descending: false, boundary: top.upperBound - 1,
-                                          wait: self.toTop, signal: self.toBottom, halfSteps: halfSteps, omega: o.omega)
+                                          mine: self.topProgress, theirs: self.bottomProgress, base: base,
+                                          halfSteps: halfSteps, omega: o.omega)
                     } else {
                         self.sorPipelined(rows: bottom, descending: true, boundary: bottom.lowerBound,
-                                          wait: self.toBottom, signal: self.toTop, halfSteps: halfSteps, omega: o.omega)
+                                          mine: self.bottomProgress, theirs: self.topProgress, base: base,
+                                          halfSteps: halfSteps, omega: o.omega)
                     }
                 }
             } else {
-                sorPipelined(rows: 0..<height, descending: false, boundary: nil, wait: nil, signal: nil,
+                sorPipelined(rows: 0..<height, descending: false, boundary: nil, mine: nil, theirs: nil, base: 0,
                              halfSteps: halfSteps, omega: o.omega)
             }
         }

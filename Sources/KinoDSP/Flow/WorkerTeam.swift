@@ -1,14 +1,68 @@
 import Foundation
+#if os(Linux)
+import Synchronization
+#endif
+
+/// A monotonic counter one thread raises and one other thread waits on.
+///
+/// Waiting spins briefly (hand-offs between the two flow threads usually take microseconds, and a
+/// futex sleep and wake costs tens), then sleeps on a semaphore so an idle worker burns no CPU.
+/// The spinning path needs atomics (`Synchronization`, used on Linux); elsewhere it sleeps at once.
+final class HandoffCounter: @unchecked Sendable {
+    private let sleeper = DispatchSemaphore(value: 0)
+    #if os(Linux)
+    private let value = Atomic<Int>(0)
+    private let sleeping = Atomic<Bool>(false)
+
+    var current: Int { value.load(ordering: .acquiring) }
+
+    func raise() {
+        value.wrappingAdd(1, ordering: .releasing)
+        if sleeping.exchange(false, ordering: .acquiringAndReleasing) { sleeper.signal() }
+    }
+
+    func wait(untilAtLeast target: Int) {
+        var spins = 0
+        while value.load(ordering: .acquiring) < target {
+            spins += 1
+            if spins < 4000 { continue }
+            if spins < 8000 { sched_yield(); continue }
+            // Announce the sleep, then re-check so a raise in between is not lost.
+            sleeping.store(true, ordering: .sequentiallyConsistent)
+            if value.load(ordering: .sequentiallyConsistent) >= target {
+                if sleeping.exchange(false, ordering: .acquiringAndReleasing) { return }
+                sleeper.wait()   // the raiser saw the flag and will signal; consume it
+                return
+            }
+            sleeper.wait()
+        }
+    }
+    #else
+    private let lock = NSCondition()
+    private var count = 0
+
+    var current: Int { lock.lock(); defer { lock.unlock() }; return count }
+
+    func raise() { lock.lock(); count += 1; lock.broadcast(); lock.unlock() }
+
+    func wait(untilAtLeast target: Int) {
+        lock.lock()
+        while count < target { lock.wait() }
+        lock.unlock()
+    }
+    #endif
+}
 
 /// The calling thread plus one dedicated worker thread, for the two cores DIS is tuned for.
 ///
 /// A dedicated thread (not `concurrentPerform`) guarantees the two halves really run at the same
 /// time, which the pipelined SOR needs: its halves wait on each other at the band boundary and
-/// would deadlock if a pool ran them one after the other. Handing work over costs two semaphore
-/// operations, so there is no per-call thread creation and no allocation.
+/// would deadlock if a pool ran them one after the other. A hand-off is a counter raise the other
+/// side usually sees while spinning: no thread creation, no allocation, rarely a system call.
 final class WorkerTeam: @unchecked Sendable {
-    private let start = DispatchSemaphore(value: 0)
-    private let done = DispatchSemaphore(value: 0)
+    private let started = HandoffCounter()
+    private let finished = HandoffCounter()
+    private var generation = 0
     private var job: ((Int) -> Void)?
     private var stopping = false
 
@@ -21,15 +75,17 @@ final class WorkerTeam: @unchecked Sendable {
     deinit {
         // The worker holds no strong reference; wake it so it sees `stopping` and exits.
         stopping = true
-        start.signal()
+        started.raise()
     }
 
     private func loop() {
+        var seen = 0
         while true {
-            start.wait()
+            seen += 1
+            started.wait(untilAtLeast: seen)
             if stopping { return }
             job?(1)
-            done.signal()
+            finished.raise()
         }
     }
 
@@ -37,9 +93,10 @@ final class WorkerTeam: @unchecked Sendable {
     func both(_ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { escaping in
             job = escaping
-            start.signal()
+            generation += 1
+            started.raise()
             escaping(0)
-            done.wait()
+            finished.wait(untilAtLeast: generation)
             job = nil
         }
     }
