@@ -153,6 +153,10 @@ struct BilinearResampler {
 
     /// Resizes two planes into interleaved (u, v) output, scaled by `factor` (the final full-size flow).
     func runInterleaved(_ u: Plane, _ v: Plane, into out: UnsafeMutablePointer<Float>, factor: Float, rows: Range<Int>) {
+        if srcW >= 2 && (dstW == 4 * srcW || dstW == 2 * srcW) {
+            runInterleavedExact(u, v, into: out, factor: factor, rows: rows)
+            return
+        }
         let single = srcW == 1
         for y in rows {
             let o0 = Int(y0[y]) * u.stride, o1 = srcH == 1 ? o0 : o0 + u.stride
@@ -164,6 +168,42 @@ struct BilinearResampler {
                 let vt = vr0[k] + wx * (vr0[k1] - vr0[k]), vb = vr1[k] + wx * (vr1[k1] - vr1[k])
                 d[2 * x] = factor * (ut + wy * (ub - ut))
                 d[2 * x + 1] = factor * (vt + wy * (vb - vt))
+            }
+        }
+    }
+
+    /// ×2 and ×4 widths: the horizontal weights repeat every source pixel, so after a vertical
+    /// lerp into a scratch row each source pixel yields 8 interleaved output floats in one step.
+    private func runInterleavedExact(_ u: Plane, _ v: Plane, into out: UnsafeMutablePointer<Float>, factor: Float,
+                                     rows: Range<Int>) {
+        let n = srcW
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * (n + 2)) { scratch in
+            let tu = scratch.baseAddress! + 1, tv = tu + n + 2
+            for y in rows {
+                let o0 = Int(y0[y]) * u.stride, o1 = srcH == 1 ? o0 : o0 + u.stride
+                let wy = fy[y]
+                for j in 0..<n {
+                    let a = u.origin[o0 + j], b = u.origin[o1 + j], c = v.origin[o0 + j], d = v.origin[o1 + j]
+                    tu[j] = factor * (a + wy * (b - a))
+                    tv[j] = factor * (c + wy * (d - c))
+                }
+                tu[-1] = tu[0]; tv[-1] = tv[0]; tu[n] = tu[n - 1]; tv[n] = tv[n - 1]
+                let d = out + 2 * y * dstW
+                if dstW == 4 * n {
+                    let w = SIMD8<Float>(0.625, 0.625, 0.875, 0.875, 0.125, 0.125, 0.375, 0.375)
+                    for j in 0..<n {
+                        let l = SIMD8(tu[j - 1], tv[j - 1], tu[j - 1], tv[j - 1], tu[j], tv[j], tu[j], tv[j])
+                        let r = SIMD8(tu[j], tv[j], tu[j], tv[j], tu[j + 1], tv[j + 1], tu[j + 1], tv[j + 1])
+                        store8(d + 8 * j, l + w * (r - l))
+                    }
+                } else {
+                    let w = SIMD4<Float>(0.75, 0.75, 0.25, 0.25)
+                    for j in 0..<n {
+                        let l = SIMD4(tu[j - 1], tv[j - 1], tu[j], tv[j])
+                        let r = SIMD4(tu[j], tv[j], tu[j + 1], tv[j + 1])
+                        UnsafeMutableRawPointer(d + 4 * j).storeBytes(of: l + w * (r - l), as: SIMD4<Float>.self)
+                    }
+                }
             }
         }
     }

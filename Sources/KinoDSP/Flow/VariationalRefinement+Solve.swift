@@ -49,16 +49,15 @@ extension VariationalRefiner {
                 let p = o + x
                 let Ix = load8(ix.origin + p), Iy = load8(iy.origin + p), Iz = load8(iz.origin + p)
                 let dU = load8(du.origin + p), dV = load8(dv.origin + p)
-                var norm = Ix * Ix + Iy * Iy + z
+                let norm1 = load8(n1.origin + p)
                 let k1z = Iz + Ix * dU + Iy * dV
-                var weight = d2 / (k1z * k1z / norm + e).squareRoot() / norm
+                var weight = d2 * norm1 / (k1z * k1z * norm1 + e).squareRoot()
                 var A11 = weight * Ix * Ix + z, A12 = weight * Ix * Iy, A22 = weight * Iy * Iy + z
                 var B1 = -weight * Iz * Ix, B2 = -weight * Iz * Iy
 
                 let Ixx = load8(ixx.origin + p), Ixy = load8(ixy.origin + p), Iyy = load8(iyy.origin + p)
                 let Ixz = load8(ixz.origin + p), Iyz = load8(iyz.origin + p)
-                norm = 1 / (Ixx * Ixx + Ixy * Ixy + z)
-                let norm2 = 1 / (Iyy * Iyy + Ixy * Ixy + z)
+                let norm = load8(n2.origin + p), norm2 = load8(n3.origin + p)
                 let k1zx = Ixz + Ixx * dU + Ixy * dV, k1zy = Iyz + Ixy * dU + Iyy * dV
                 weight = g2 / (k1zx * k1zx * norm + k1zy * k1zy * norm2 + e).squareRoot()
                 A11 += weight * (Ixx * Ixx * norm + Ixy * Ixy * norm2)

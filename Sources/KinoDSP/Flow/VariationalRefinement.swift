@@ -11,7 +11,9 @@
 /// diagonal wavefront over the rows, so the working set stays in cache.
 final class VariationalRefiner {
     let width: Int, height: Int
-    let warped, avg, iz, ix, iy, ixx, ixy, iyy, ixz, iyz: Plane
+    let avg, iz, ix, iy, ixx, ixy, iyy, ixz, iyz: Plane
+    /// Inverse normalisers of the data terms, fixed per level: 1/(|∇I|²+ζ²), 1/(Ixx²+Ixy²+ζ²), 1/(Iyy²+Ixy²+ζ²).
+    let n1, n2, n3: Plane
     let du, dv, wx, wy, a11, a12, a22, b1, b2: Plane
     /// Boundary hand-over between the two SOR bands (each counts the other band's finished half-steps).
     let topProgress = HandoffCounter(), bottomProgress = HandoffCounter()
@@ -20,7 +22,8 @@ final class VariationalRefiner {
         self.width = width
         self.height = height
         func p() -> Plane { Plane(width: width, height: height, pad: 1) }
-        (warped, avg, iz, ix, iy, ixx, ixy, iyy, ixz, iyz) = (p(), p(), p(), p(), p(), p(), p(), p(), p(), p())
+        (avg, iz, ix, iy, ixx, ixy, iyy, ixz, iyz) = (p(), p(), p(), p(), p(), p(), p(), p(), p())
+        (n1, n2, n3) = (p(), p(), p())
         (du, dv, wx, wy, a11, a12, a22, b1, b2) = (p(), p(), p(), p(), p(), p(), p(), p(), p())
     }
 
@@ -91,6 +94,17 @@ final class VariationalRefiner {
         ix.replicateBorder(); iy.replicateBorder()
         central(ix, x: ixx, y: ixy)
         central(iy, x: nil, y: iyy)
+        let zeta2: Float = 0.01
+        for y in 0..<height {
+            let o = y * ix.stride
+            for x in 0..<width {
+                let p = o + x
+                let gx = ix.origin[p], gy = iy.origin[p], xx = ixx.origin[p], xy = ixy.origin[p], yy = iyy.origin[p]
+                n1.origin[p] = 1 / (gx * gx + gy * gy + zeta2)
+                n2.origin[p] = 1 / (xx * xx + xy * xy + zeta2)
+                n3.origin[p] = 1 / (yy * yy + xy * xy + zeta2)
+            }
+        }
     }
 
     /// Unscaled central differences `f(x+1) − f(x−1)` (the halo must already replicate the edge).
