@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import KinoDSP
 
@@ -24,8 +25,36 @@ import KinoDSP
             two.threads = 2
             let a = try FlowSession(width: 256, height: 192, options: .preset(preset)).flow(from: f.i0, to: f.i1)
             let b = try FlowSession(width: 256, height: 192, options: two).flow(from: f.i0, to: f.i1)
-            #expect(a == b, "\(preset)")
+            let same = a == b   // compared first so a failure does not print two whole fields
+            #expect(same, "\(preset)")
         }
+    }
+
+    /// 640×360 makes every parallel path run (levels above 16 k pixels: banded search, densify,
+    /// two-band pipelined SOR); the flow must not depend on the thread count.
+    @Test(arguments: [DISOptions.Preset.fast, .medium])
+    func twoThreadsMatchOnALargeFrame(preset: DISOptions.Preset) throws {
+        let (w, h) = (640, 360)
+        func texture(_ dx: Float, _ dy: Float) throws -> GrayImage {
+            var p = [Float](repeating: 0, count: w * h)
+            for y in 0..<h {
+                for x in 0..<w {
+                    let fx = Float(x) + dx, fy = Float(y) + dy
+                    p[y * w + x] = 128 + 40 * sin(fx * 0.21 + 0.3 * sin(fy * 0.05)) * cos(fy * 0.17)
+                        + 30 * sin((fx + 2 * fy) * 0.043) + 20 * cos(fx * 0.011 * fy * 0.013)
+                }
+            }
+            return try GrayImage(width: w, height: h, pixels: p)
+        }
+        let a = try texture(0, 0), b = try texture(-1.7, 0.8)
+        var two = DISOptions.preset(preset)
+        two.threads = 2
+        let f1 = try FlowSession(width: w, height: h, options: .preset(preset)).flow(from: a, to: b)
+        let f2 = try FlowSession(width: w, height: h, options: two).flow(from: a, to: b)
+        let same = f1 == f2
+        #expect(same)
+        let centre = f1[320, 180]
+        #expect(abs(centre.x - 1.7) < 0.1 && abs(centre.y + 0.8) < 0.1)   // b(x) = a(x − (1.7, −0.8))
     }
 
     @Test func videoModeReusesThePyramidAndMatchesPairs() throws {
@@ -34,10 +63,12 @@ import KinoDSP
         var out = FlowField(width: 256, height: 192)
         #expect(try session.push(f.i0, into: &out) == false)
         #expect(try session.push(f.i1, into: &out) == true)
-        #expect(out == (try FlowSession(width: 256, height: 192).flow(from: f.i0, to: f.i1)))
+        let first = out == (try FlowSession(width: 256, height: 192).flow(from: f.i0, to: f.i1))
+        #expect(first)
         // Next pair (i1 → i0) reuses i1's pyramid; must equal a fresh two-frame call.
         try session.push(f.i0, into: &out)
-        #expect(out == (try FlowSession(width: 256, height: 192).flow(from: f.i1, to: f.i0)))
+        let second = out == (try FlowSession(width: 256, height: 192).flow(from: f.i1, to: f.i0))
+        #expect(second)
     }
 
     @Test func backwardFlowUndoesForwardFlow() throws {

@@ -19,7 +19,6 @@ public final class FlowSession {
     private var current: FramePyramid    // the newest frame
     private var previous: FramePyramid   // the frame before it
     private var frames = 0
-    private let areaResamplers: [AreaResampler]
     private let upsamplers: [BilinearResampler]   // level k+1 → k
     private let output: BilinearResampler
     private let u: [Plane], v: [Plane], acc: [Plane]
@@ -52,15 +51,10 @@ public final class FlowSession {
             sizes.append(next)
         }
         self.sizes = sizes
-        current = FramePyramid(sizes: sizes)
-        previous = FramePyramid(sizes: sizes)
-        var area = [AreaResampler(from: (width, height), to: sizes[0])]
+        current = FramePyramid(full: (width, height), sizes: sizes)
+        previous = FramePyramid(full: (width, height), sizes: sizes)
         var ups = [BilinearResampler]()
-        for k in 1..<max(sizes.count, 1) where sizes.count > 1 {
-            area.append(AreaResampler(from: sizes[k - 1], to: sizes[k]))
-            ups.append(BilinearResampler(from: sizes[k], to: sizes[k - 1]))
-        }
-        areaResamplers = area
+        for k in 1..<max(sizes.count, 1) where sizes.count > 1 { ups.append(BilinearResampler(from: sizes[k], to: sizes[k - 1])) }
         upsamplers = ups
         output = BilinearResampler(from: sizes[0], to: (width, height))
         func planes() -> [Plane] { sizes.map { Plane(width: $0.w, height: $0.h, pad: 1) } }
@@ -101,7 +95,7 @@ public final class FlowSession {
         forEachBand(2, team: team) { half in
             let (pyramid, frame) = half == 0 ? (self.previous, i0) : (self.current, i1)
             frame.pixels.withUnsafeBufferPointer {
-                pyramid.load($0, width: self.width, resamplers: self.areaResamplers, fullCopy: self.options.finestScale == 0)
+                pyramid.load($0, width: self.width, fullCopy: self.options.finestScale == 0)
             }
             if half == 0 { pyramid.computeGradients() }
         }
@@ -118,7 +112,7 @@ public final class FlowSession {
         try check(frame)
         swap(&current, &previous)
         frame.pixels.withUnsafeBufferPointer {
-            current.load($0, width: width, resamplers: areaResamplers, fullCopy: options.finestScale == 0)
+            current.load($0, width: width, fullCopy: options.finestScale == 0)
         }
         frames += 1
         guard frames >= 2 else { return false }

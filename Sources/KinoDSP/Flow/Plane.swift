@@ -63,6 +63,21 @@ struct PlaneRef {
     @inline(__always) func row(_ y: Int) -> UnsafeMutablePointer<Float> { origin + y * stride }
 }
 
+/// `1 / sqrt(x)` for positive `x`, 8 lanes at once, to float precision.
+///
+/// `SIMD8.squareRoot()` is lowered lane by lane here (each lane with a libm fallback branch), which
+/// made the refinement's weight passes sqrt-bound; a bit-level estimate refined by three Newton
+/// steps stays in vector registers and also removes the division that follows.
+@inline(__always) func rsqrt8(_ x: SIMD8<Float>) -> SIMD8<Float> {
+    let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)
+    var y = unsafeBitCast(SIMD8<UInt32>(repeating: 0x5F37_5A86) &- (bits &>> 1), to: SIMD8<Float>.self)
+    let half = 0.5 * x
+    y = y * (1.5 - half * y * y)
+    y = y * (1.5 - half * y * y)
+    y = y * (1.5 - half * y * y)
+    return y
+}
+
 @inline(__always) func load8(_ p: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }

@@ -13,14 +13,20 @@ final class FramePyramid {
     /// Whether `gx`/`gy` match the current image (computed lazily: a frame 1 never needs them).
     var hasGradients = false
 
-    init(sizes: [(w: Int, h: Int)]) {
+    /// Own resamplers (their scratch rows are per pyramid, so two pyramids can load concurrently).
+    private let resamplers: [AreaResampler]
+
+    init(full: (w: Int, h: Int), sizes: [(w: Int, h: Int)]) {
+        var r = [AreaResampler(from: full, to: sizes[0])]
+        for k in 1..<max(sizes.count, 1) where sizes.count > 1 { r.append(AreaResampler(from: sizes[k - 1], to: sizes[k])) }
+        resamplers = r
         levels = sizes.map { Plane(width: $0.w, height: $0.h, pad: FramePyramid.halo) }
         gx = sizes.map { Plane(width: $0.w, height: $0.h, pad: 1) }
         gy = sizes.map { Plane(width: $0.w, height: $0.h, pad: 1) }
     }
 
     /// Decimates `pixels` (full resolution) into every level with area averaging.
-    func load(_ pixels: UnsafeBufferPointer<Float>, width: Int, resamplers: [AreaResampler], fullCopy: Bool) {
+    func load(_ pixels: UnsafeBufferPointer<Float>, width: Int, fullCopy: Bool) {
         if fullCopy {
             let top = levels[0]
             for y in 0..<top.height { top.row(y).update(from: pixels.baseAddress! + y * width, count: top.width) }

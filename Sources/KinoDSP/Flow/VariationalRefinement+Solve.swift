@@ -19,7 +19,7 @@ extension VariationalRefiner {
                     uy = load8(ur + x + s) + load8(dur + x + s) - cu
                     vy = load8(vr + x + s) + load8(dvr + x + s) - cv
                 }
-                let weight = half / (ux * ux + vx * vx + uy * uy + vy * vy + eps2).squareRoot()
+                let weight = half * rsqrt8(ux * ux + vx * vx + uy * uy + vy * vy + eps2)
                 store8(wxr + x, weight)
                 store8(wyr + x, lastRow ? .zero : weight)
                 x += 8
@@ -51,7 +51,7 @@ extension VariationalRefiner {
                 let dU = load8(du.origin + p), dV = load8(dv.origin + p)
                 let norm1 = load8(n1.origin + p)
                 let k1z = Iz + Ix * dU + Iy * dV
-                var weight = d2 * norm1 / (k1z * k1z * norm1 + e).squareRoot()
+                var weight = d2 * norm1 * rsqrt8(k1z * k1z * norm1 + e)
                 var A11 = weight * Ix * Ix + z, A12 = weight * Ix * Iy, A22 = weight * Iy * Iy + z
                 var B1 = -weight * Iz * Ix, B2 = -weight * Iz * Iy
 
@@ -59,7 +59,7 @@ extension VariationalRefiner {
                 let Ixz = load8(ixz.origin + p), Iyz = load8(iyz.origin + p)
                 let norm = load8(n2.origin + p), norm2 = load8(n3.origin + p)
                 let k1zx = Ixz + Ixx * dU + Ixy * dV, k1zy = Iyz + Ixy * dU + Iyy * dV
-                weight = g2 / (k1zx * k1zx * norm + k1zy * k1zy * norm2 + e).squareRoot()
+                weight = g2 * rsqrt8(k1zx * k1zx * norm + k1zy * k1zy * norm2 + e)
                 A11 += weight * (Ixx * Ixx * norm + Ixy * Ixy * norm2)
                 A12 += weight * (Ixx * Ixy * norm + Ixy * Iyy * norm2)
                 A22 += weight * (Ixy * Ixy * norm + Iyy * Iyy * norm2)
