@@ -151,8 +151,8 @@ public final class FlowSession {
         let o = options
         for k in stride(from: sizes.count - 1, through: 0, by: -1) {
             let (w, h) = sizes[k]
-            // Levels below ~16 k pixels finish faster than two threads can hand work over.
-            let team = w * h >= 16_000 ? self.team : nil, parts = team == nil ? 1 : 2
+            // Levels below ~4 k pixels (80×45) finish faster than two threads can hand work over.
+            let team = w * h >= 4_000 ? self.team : nil, parts = team == nil ? 1 : 2
             if k == sizes.count - 1 {
                 u[k].fill(0); v[k].fill(0)
             } else {

@@ -34,12 +34,23 @@ final class Plane: @unchecked Sendable {
 
     /// Copies edge pixels outwards over the whole halo (OpenCV's BORDER_REPLICATE).
     func replicateBorder() {
+        replicateSides(rows: 0..<height)
+        replicateTopBottom()
+    }
+
+    /// Left and right halo of `rows` (bands can do their own rows in parallel).
+    func replicateSides(rows: Range<Int>) {
         guard pad > 0 else { return }
-        for y in 0..<height {
+        for y in rows {
             let r = row(y)
             let left = r[0], right = r[width - 1]
             for k in 1...pad { r[-k] = left; r[width - 1 + k] = right }
         }
+    }
+
+    /// Halo rows above and below, corners included (after ``replicateSides(rows:)`` of all rows).
+    func replicateTopBottom() {
+        guard pad > 0 else { return }
         let full = width + 2 * pad
         for k in 1...pad {
             (row(-k) - pad).update(from: row(0) - pad, count: full)

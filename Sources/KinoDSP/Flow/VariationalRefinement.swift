@@ -64,9 +64,11 @@ final class VariationalRefiner {
                              halfSteps: halfSteps, omega: o.omega)
             }
         }
-        for y in 0..<height {
-            let ur = u.row(y), vr = v.row(y), dur = du.row(y), dvr = dv.row(y)
-            for x in 0..<width { ur[x] += dur[x]; vr[x] += dvr[x] }
+        forEachBand(bands, team: t) { b in
+            for y in bandRows(b, of: bands, rows: self.height) {
+                let ur = u.row(y), vr = v.row(y), dur = self.du.row(y), dvr = self.dv.row(y)
+                for x in 0..<self.width { ur[x] += dur[x]; vr[x] += dvr[x] }
+            }
         }
     }
 
@@ -87,15 +89,29 @@ final class VariationalRefiner {
                     zr[x] = warpedValue - i0r[x]
                 }
             }
+            self.avg.replicateSides(rows: bandRows(b, of: bands, rows: h))
+            self.iz.replicateSides(rows: bandRows(b, of: bands, rows: h))
         }
-        avg.replicateBorder(); iz.replicateBorder()
-        central(avg, x: ix, y: iy)
-        central(iz, x: ixz, y: iyz)
-        ix.replicateBorder(); iy.replicateBorder()
-        central(ix, x: ixx, y: ixy)
-        central(iy, x: nil, y: iyy)
+        avg.replicateTopBottom(); iz.replicateTopBottom()
+        forEachBand(bands, team: team) { b in
+            let rows = bandRows(b, of: bands, rows: h)
+            self.central(self.avg, x: self.ix, y: self.iy, rows: rows)
+            self.central(self.iz, x: self.ixz, y: self.iyz, rows: rows)
+            self.ix.replicateSides(rows: rows); self.iy.replicateSides(rows: rows)
+        }
+        ix.replicateTopBottom(); iy.replicateTopBottom()
+        forEachBand(bands, team: team) { b in
+            let rows = bandRows(b, of: bands, rows: h)
+            self.central(self.ix, x: self.ixx, y: self.ixy, rows: rows)
+            self.central(self.iy, x: nil, y: self.iyy, rows: rows)
+            self.normalisers(rows: rows)
+        }
+    }
+
+    /// Inverse normalisers of the brightness and the two gradient-constancy terms.
+    private func normalisers(rows: Range<Int>) {
         let zeta2: Float = 0.01
-        for y in 0..<height {
+        for y in rows {
             let o = y * ix.stride
             for x in 0..<width {
                 let p = o + x
@@ -108,8 +124,8 @@ final class VariationalRefiner {
     }
 
     /// Unscaled central differences `f(x+1) − f(x−1)` (the halo must already replicate the edge).
-    private func central(_ f: Plane, x dx: Plane?, y dy: Plane?) {
-        for y in 0..<height {
+    private func central(_ f: Plane, x dx: Plane?, y dy: Plane?, rows: Range<Int>) {
+        for y in rows {
             let r = f.row(y), up = r - f.stride, down = r + f.stride
             if let dx { let o = dx.row(y); for x in 0..<width { o[x] = r[x + 1] - r[x - 1] } }
             if let dy { let o = dy.row(y); for x in 0..<width { o[x] = down[x] - up[x] } }
