@@ -71,6 +71,19 @@ import KinoDSP
         #expect(second)
     }
 
+    /// With the temporal prior on, each patch also tries last frame's vector; a misleading prior
+    /// (the reversed motion) must lose the SSD comparison and leave accuracy intact.
+    @Test func temporalPriorDoesNotHurt() throws {
+        let f = try FlowFixture.load("smooth")
+        var options = DISOptions.preset(.fast)
+        options.temporalPrior = true
+        let session = try FlowSession(width: 256, height: 192, options: options)
+        var out = FlowField(width: 256, height: 192)
+        for frame in [f.i0, f.i1, f.i0, f.i1] { try session.push(frame, into: &out) }
+        let epe = out.endPointError(to: f.truth, valid: f.valid)
+        #expect(epe <= 1.05 * f.reference["fast"]! + 0.01)
+    }
+
     @Test func backwardFlowUndoesForwardFlow() throws {
         let f = try FlowFixture.load("translate")
         let session = try FlowSession(width: 256, height: 192)

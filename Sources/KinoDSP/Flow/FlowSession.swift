@@ -1,3 +1,5 @@
+// DIS optical flow after Kroeger, Timofte, Dai, Van Gool: "Fast Optical Flow using Dense Inverse Search", ECCV 2016.
+
 /// A reusable DIS optical-flow engine for one frame size: all buffers are allocated at init.
 ///
 /// Two frames:
