@@ -98,33 +98,32 @@ extension VariationalRefiner {
     /// k − 1 half-steps, which the order guarantees, so the result equals sweeping the whole image
     /// colour by colour, while only about `halfSteps` rows are live in cache.
     ///
-    /// With two bands, the top band runs downwards and the bottom band upwards so both reach the
-    /// shared boundary late; before updating its boundary row at half-step k ≥ 1 a band waits
-    /// until the other has finished k half-steps on its boundary row (counters start at `base`).
-    func sorPipelined(rows: Range<Int>, descending: Bool, boundary: Int?, mine: HandoffCounter?,
-                      theirs: HandoffCounter?, base: Int, halfSteps: Int, omega: Float) {
+    /// `ghost` redirects some rows of `du`/`dv` to private copies (see ``GhostRows``).
+    func sorPipelined(rows: Range<Int>, descending: Bool, ghost: GhostRows?, halfSteps: Int, omega: Float) {
         let n = rows.count
         if n == 0 || halfSteps == 0 { return }
         for s in 0..<(n + halfSteps - 1) {
             for k in max(0, s - n + 1)...min(halfSteps - 1, s) {
                 let r = s - k
                 let y = descending ? rows.upperBound - 1 - r : rows.lowerBound + r
-                let atBoundary = y == boundary
-                if atBoundary && k > 0 { theirs?.wait(untilAtLeast: base + k) }
-                sorRow(y, colour: k & 1, omega: omega)
-                if atBoundary { mine?.raise() }
+                sorRow(y, colour: k & 1, omega: omega, ghost: ghost)
             }
         }
     }
 
     /// One over-relaxed Gauss-Seidel update of the pixels of row `y` with `(x + y) % 2 == colour`.
     @inline(__always)
-    func sorRow(_ y: Int, colour: Int, omega: Float) {
+    func sorRow(_ y: Int, colour: Int, omega: Float, ghost: GhostRows?) {
         let s = du.stride, w = width
         let om = SIMD8<Float>(repeating: omega)
         let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
         let rowMask = (lanes & 1) .== Int32((y + colour) & 1)
-        let du0 = du.origin, dv0 = dv.origin, wx0 = wx.origin, wy0 = wy.origin
+        func rowsAt(_ r: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) {
+            if let g = ghost, g.rows.contains(r) { return (g.du + (r - g.rows.lowerBound) * s, g.dv + (r - g.rows.lowerBound) * s) }
+            return (du.origin + r * s, dv.origin + r * s)
+        }
+        let (uUp, vUp) = rowsAt(y - 1), (uMid, vMid) = rowsAt(y), (uDown, vDown) = rowsAt(y + 1)
+        let wx0 = wx.origin, wy0 = wy.origin
         let a110 = a11.origin, a120 = a12.origin, a220 = a22.origin, b10 = b1.origin, b20 = b2.origin
         var x = 0
         let o = y * s
@@ -138,11 +137,11 @@ extension VariationalRefiner {
             let p = o + x
             let wr = load8(wx0 + p), wl = load8(wx0 + p - 1)
             let wd = load8(wy0 + p), wu = load8(wy0 + p - s)
-            let U = du0 + p, V = dv0 + p
+            let U = uMid + x, V = vMid + x
             let u0 = load8(U), v0 = load8(V), c = load8(a120 + p)
             let leftU = shiftedRight(prevU, u0), leftV = shiftedRight(prevV, v0)
-            let sigmaU = wl * leftU + wr * load8(U + 1) + wu * load8(U - s) + wd * load8(U + s)
-            let sigmaV = wl * leftV + wr * load8(V + 1) + wu * load8(V - s) + wd * load8(V + s)
+            let sigmaU = wl * leftU + wr * load8(U + 1) + wu * load8(uUp + x) + wd * load8(uDown + x)
+            let sigmaV = wl * leftV + wr * load8(V + 1) + wu * load8(vUp + x) + wd * load8(vDown + x)
             let u1 = u0 + om * ((sigmaU + load8(b10 + p) - c * v0) * load8(a110 + p) - u0)
             let v1 = v0 + om * ((sigmaV + load8(b20 + p) - c * u1) * load8(a220 + p) - v0)
             store8(U, u0.replacing(with: u1, where: mask))
@@ -151,6 +150,20 @@ extension VariationalRefiner {
             x += 8
         }
     }
+}
+
+/// Private copies of some rows of the SOR increments, for the two-band split without locking.
+///
+/// Each band also sweeps `halfSteps` rows past the boundary on copies of those rows (frozen one
+/// row further out). Errors from the frozen edge move inwards one row per half-step, so after all
+/// half-steps they have not reached the boundary: each band's own rows come out exactly as a
+/// whole-image sweep would leave them, and the bands never wait for each other.
+struct GhostRows {
+    /// Rows (plane coordinates) served from the copies.
+    let rows: Range<Int>
+    /// Pixel 0 of the first ghost row (same stride and halo as the plane).
+    let du: UnsafeMutablePointer<Float>
+    let dv: UnsafeMutablePointer<Float>
 }
 
 /// `(a[7], b[0], …, b[6])`: the vector one element to the left of `b`.
