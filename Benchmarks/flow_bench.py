@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 import flow_scenes as fs  # noqa: E402
 
 SIZES = [(1280, 720), (640, 360)]
+START_LOAD = 0.0
 # name, preset, knobs (Kino key -> OpenCV setter); retuned rows use identical values on both sides.
 CONFIGS = [
     ("ultrafast", "ultrafast", {}),
@@ -65,7 +66,10 @@ def main():
     ap.add_argument("--per-call", type=int, default=5, help="calls per batch (MEDIUM at 720p uses 2)")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--quick", action="store_true", help="presets only, fewer rounds")
+    ap.add_argument("--results", help="write the table under '## Optical flow (DIS)' in this markdown file")
     args = ap.parse_args()
+    global START_LOAD
+    START_LOAD = os.getloadavg()[0]
     configs = CONFIGS[:3] if args.quick else CONFIGS
     if args.quick:
         args.rounds = 5
@@ -119,22 +123,44 @@ def main():
                 print(f"{row['size']} {label} T{threads}: kino {mk:.2f} ms (video {video:.2f}) opencv {mo:.2f} ms "
                       f"ratio {mk / mo:.2f}", flush=True)
 
-    print()
-    print(f"OpenCV {cv2.__version__}; {args.rounds} rounds × batches, medians; EPE = mean of 6 synthetic scenes")
-    print()
-    print("| size | config | threads | Kino ms | Kino video ms | OpenCV ms | Kino/OpenCV | Kino pairs/s | EPE Kino | EPE OpenCV |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    lines = [f"OpenCV {cv2.__version__} (opencv-python-headless, pthreads) vs Kino release (AVX2); "
+             f"{args.rounds} rounds, medians of all calls; load average at start {START_LOAD:.1f}.", "",
+             "| size | config | threads | Kino ms | Kino video ms | OpenCV ms | Kino/OpenCV | Kino pairs/s | EPE Kino | EPE OpenCV |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        print(f"| {r['size']} | {r['config']} | {r['threads']} | {r['kino']:.2f} | {r['video']:.2f} | {r['opencv']:.2f} | "
-              f"{r['kino'] / r['opencv']:.2f} | {1000 / r['kino']:.0f} | {r['epe_kino']:.3f} | {r['epe_opencv']:.3f} |")
-    print()
+        lines.append(f"| {r['size']} | {r['config']} | {r['threads']} | {r['kino']:.2f} | {r['video']:.2f} | "
+                     f"{r['opencv']:.2f} | {r['kino'] / r['opencv']:.2f} | {1000 / r['kino']:.0f} | "
+                     f"{r['epe_kino']:.3f} | {r['epe_opencv']:.3f} |")
+    lines.append("")
     for (w, h) in SIZES:
         for label, _, _ in configs:
             one = [r for r in rows if r["size"] == f"{w}x{h}" and r["config"] == label and r["threads"] == 1][0]
             two = [r for r in rows if r["size"] == f"{w}x{h}" and r["config"] == label and r["threads"] == 2][0]
-            print(f"- {w}x{h} {label}: 2-thread speed-up Kino {one['kino'] / two['kino']:.2f}×, "
-                  f"OpenCV {one['opencv'] / two['opencv']:.2f}×")
+            lines.append(f"- {w}x{h} {label}: two threads vs one: Kino {one['kino'] / two['kino']:.2f}×, "
+                         f"OpenCV {one['opencv'] / two['opencv']:.2f}×")
+    table = "\n".join(lines)
+    print()
+    print(table)
+    if args.results:
+        write_section(args.results, table)
 
+
+def write_section(path, table):
+    """Replaces (or appends) the '## Optical flow (DIS)' section, keeping the rest of the file."""
+    head = "## Optical flow (DIS)"
+    body = (f"{head}\n\nCommand: `tools/.venv-flow/bin/python Benchmarks/flow_bench.py --results Benchmarks/RESULTS.md`"
+            f" (after `tools/setup-flow-reference.sh`). Timing pair: the `smooth` scene; \"video\" = `FlowSession.push`"
+            f" with one new frame per call (pyramid reuse). EPE = mean over the six synthetic scenes, same parameters"
+            f" on both sides.\n\n{table}\n")
+    text = open(path).read() if os.path.exists(path) else "# Benchmark results\n\n"
+    if head in text:
+        start = text.index(head)
+        nxt = text.find("\n## ", start + len(head))
+        text = text[:start] + body + (text[nxt + 1:] if nxt >= 0 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + body
+    with open(path, "w") as f:
+        f.write(text)
 
 if __name__ == "__main__":
     main()
