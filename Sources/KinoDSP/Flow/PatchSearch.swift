@@ -123,13 +123,13 @@ private struct PatchKernel {
             let fx = SIMD8<Float>(repeating: o.fx), fy = SIMD8<Float>(repeating: o.fy)
             var p1 = L.i1.row(o.y0) + o.x0
             var a = load8(p1), b = load8(p1 + 1)
-            var top = a + fx * (b - a)
+            var top = a.addingProduct(fx, b - a)
             for r in 0..<8 {
                 p1 += L.i1.stride
                 a = load8(p1); b = load8(p1 + 1)
-                let bottom = a + fx * (b - a)
-                let d = top + fy * (bottom - top) - load8(L.i0.row(y + r) + x)
-                sum += d; sq += d * d
+                let bottom = a.addingProduct(fx, b - a)
+                let d = top.addingProduct(fy, bottom - top) - load8(L.i0.row(y + r) + x)
+                sum += d; sq = sq.addingProduct(d, d)
                 top = bottom
             }
             let s = sum.sum()
@@ -194,15 +194,15 @@ private struct PatchKernel {
             let fx = SIMD8<Float>(repeating: o.fx), fy = SIMD8<Float>(repeating: o.fy)
             var p1 = L.i1.row(o.y0) + o.x0
             var a = load8(p1), b = load8(p1 + 1)
-            var top = a + fx * (b - a)
+            var top = a.addingProduct(fx, b - a)
             for r in 0..<8 {
                 p1 += L.i1.stride
                 a = load8(p1); b = load8(p1 + 1)
-                let bottom = a + fx * (b - a)
-                let d = top + fy * (bottom - top) - load8(L.i0.row(y + r) + x)
-                vs += d; vq += d * d
-                vbx += d * load8(L.gx.row(y + r) + x)
-                vby += d * load8(L.gy.row(y + r) + x)
+                let bottom = a.addingProduct(fx, b - a)
+                let d = top.addingProduct(fy, bottom - top) - load8(L.i0.row(y + r) + x)
+                vs += d; vq = vq.addingProduct(d, d)
+                vbx = vbx.addingProduct(d, load8(L.gx.row(y + r) + x))
+                vby = vby.addingProduct(d, load8(L.gy.row(y + r) + x))
                 top = bottom
             }
             s = vs.sum(); q = vq.sum(); bx = vbx.sum(); by = vby.sum()

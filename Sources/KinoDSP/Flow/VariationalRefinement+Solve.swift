@@ -140,10 +140,15 @@ extension VariationalRefiner {
             let U = uMid + x, V = vMid + x
             let u0 = load8(U), v0 = load8(V), c = load8(a120 + p)
             let leftU = shiftedRight(prevU, u0), leftV = shiftedRight(prevV, v0)
-            let sigmaU = wl * leftU + wr * load8(U + 1) + wu * load8(uUp + x) + wd * load8(uDown + x)
-            let sigmaV = wl * leftV + wr * load8(V + 1) + wu * load8(vUp + x) + wd * load8(vDown + x)
-            let u1 = u0 + om * ((sigmaU + load8(b10 + p) - c * v0) * load8(a110 + p) - u0)
-            let v1 = v0 + om * ((sigmaV + load8(b20 + p) - c * u1) * load8(a220 + p) - v0)
+            // Fused multiply-adds (vfmadd on AVX2); same maths as OpenCV's update.
+            let sigmaU = (wl * leftU).addingProduct(wr, load8(U + 1)).addingProduct(wu, load8(uUp + x))
+                .addingProduct(wd, load8(uDown + x))
+            let sigmaV = (wl * leftV).addingProduct(wr, load8(V + 1)).addingProduct(wu, load8(vUp + x))
+                .addingProduct(wd, load8(vDown + x))
+            let gu = (sigmaU + load8(b10 + p)).addingProduct(-c, v0) * load8(a110 + p)
+            let u1 = u0.addingProduct(om, gu - u0)
+            let gv = (sigmaV + load8(b20 + p)).addingProduct(-c, u1) * load8(a220 + p)
+            let v1 = v0.addingProduct(om, gv - v0)
             store8(U, u0.replacing(with: u1, where: mask))
             store8(V, v0.replacing(with: v1, where: mask))
             prevU = u0; prevV = v0
