@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "KinoDSPTests", dependencies: ["KinoDSP", "KinoTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoDSP", "KinoTestSupport"]),
+        .testTarget(name: "KinoFlowTests", dependencies: ["KinoDSP"], resources: [.copy("Fixtures")]),
     ]
 )
 

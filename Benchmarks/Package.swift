@@ -18,5 +18,11 @@ let package = Package(
             name: "fbank-bench",
             dependencies: [.product(name: "KinoDSP", package: "Kino")]
         ),
+        // Optical flow (DIS) timing server driven by Benchmarks/flow_bench.py.
+        .executableTarget(
+            name: "flow-bench",
+            dependencies: [.product(name: "KinoDSP", package: "Kino")],
+            path: "Sources/flow-bench"
+        ),
     ]
 )

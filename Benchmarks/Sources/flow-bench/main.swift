@@ -1,0 +1,101 @@
+// flow-bench: a line-oriented timing server for Kino's DIS optical flow.
+//
+// Benchmarks/flow_bench.py starts it once (release build) and interleaves its requests with
+// OpenCV calls in the same run. One request per stdin line, one JSON reply per stdout line:
+//   load NAME W H I0.u8 I1.u8                 read a grey 8-bit pair
+//   time NAME PRESET THREADS N [key=value…]   N two-frame calls → {"ms":[…]}
+//   video NAME PRESET THREADS N [key=value…]  N video pushes alternating the pair (one new pyramid per call)
+//   flow NAME PRESET THREADS OUT.f32 [key=value…]  write the flow (u,v interleaved float32)
+// Knobs: finest, stride, gd, vr, sor, meannorm, prop, stripes (the DISOptions names they map to are below).
+import Foundation
+import KinoDSP
+
+var pairs: [String: (GrayImage, GrayImage)] = [:]
+var sessions: [String: FlowSession] = [:]
+
+func options(_ preset: String, threads: Int, _ knobs: ArraySlice<String>) throws -> DISOptions {
+    guard let p = DISOptions.Preset(rawValue: preset) else { throw FlowError.badOption("preset \(preset)") }
+    var o = DISOptions.preset(p)
+    o.threads = threads
+    for knob in knobs {
+        let kv = knob.split(separator: "=", maxSplits: 1).map(String.init)
+        guard kv.count == 2, let n = Int(kv[1]) else { throw FlowError.badOption(knob) }
+        switch kv[0] {
+        case "finest": o.finestScale = n
+        case "stride": o.patchStride = n
+        case "gd": o.gradientDescentIterations = n
+        case "vr": o.variationalIterations = n
+        case "sor": o.sorIterations = n
+        case "meannorm": o.meanNormalization = n != 0
+        case "prop": o.spatialPropagation = n != 0
+        case "stripes": o.searchStripes = n
+        case "prior": o.temporalPrior = n != 0
+        default: throw FlowError.badOption(knob)
+        }
+    }
+    return o
+}
+
+@MainActor func session(_ name: String, _ o: DISOptions) throws -> FlowSession {
+    let (a, _) = pairs[name]!
+    let key = "\(name)|\(o)"
+    if let s = sessions[key] { return s }
+    let s = try FlowSession(width: a.width, height: a.height, options: o)
+    sessions[key] = s
+    return s
+}
+
+func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+func reply(_ object: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: object)
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+}
+
+while let line = readLine() {
+    let f = line.split(separator: " ").map(String.init)
+    guard let cmd = f.first else { continue }
+    do {
+        switch cmd {
+        case "load":
+            let w = Int(f[2])!, h = Int(f[3])!
+            let a = try GrayImage(width: w, height: h, bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: f[4]))))
+            let b = try GrayImage(width: w, height: h, bytes: [UInt8](try Data(contentsOf: URL(fileURLWithPath: f[5]))))
+            pairs[f[1]] = (a, b)
+            reply(["ok": true])
+        case "time", "video":
+            let o = try options(f[2], threads: Int(f[3])!, f[5...])
+            let s = try session(f[1], o)
+            let (a, b) = pairs[f[1]]!
+            var out = FlowField(width: a.width, height: a.height)
+            var ms = [Double]()
+            if cmd == "time" {
+                try s.flow(from: a, to: b, into: &out)   // warm-up
+                for _ in 0..<Int(f[4])! {
+                    let t0 = now()
+                    try s.flow(from: a, to: b, into: &out)
+                    ms.append(Double(now() - t0) / 1e6)
+                }
+            } else {
+                s.reset()
+                try s.push(a, into: &out)
+                for i in 0..<Int(f[4])! {
+                    let t0 = now()
+                    try s.push(i % 2 == 0 ? b : a, into: &out)
+                    ms.append(Double(now() - t0) / 1e6)
+                }
+            }
+            reply(["ms": ms])
+        case "flow":
+            let o = try options(f[2], threads: Int(f[3])!, f[5...])
+            let (a, b) = pairs[f[1]]!
+            let out = try session(f[1], o).flow(from: a, to: b)
+            try out.uv.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: f[4]))
+            reply(["ok": true])
+        default:
+            reply(["error": "unknown command \(cmd)"])
+        }
+    } catch {
+        reply(["error": "\(error)"])
+    }
+}

@@ -1,0 +1,155 @@
+/// Variational refinement of a dense flow field (the DeepFlow energy as used by DIS, Kroeger et al. 2016).
+///
+/// Minimises `δ·Ψ(brightness) + γ·Ψ(gradient constancy) + α·Ψ(|∇u|² + |∇v|²)` for an increment
+/// (du, dv) around the current flow: lagged robust weights in fixed-point iterations, each solved
+/// with red-black SOR. Constants and normalisations follow OpenCV's `VariationalRefinement`
+/// (ζ = 0.1, ε = 0.001, unscaled central differences) so presets give the same accuracy.
+///
+/// Layout: plain row-major planes with a one-pixel halo. A red (black) SOR pass updates 8 pixels
+/// per step and keeps only the lanes of its colour, which costs spare arithmetic but needs no
+/// checkerboard splitting and merging. All SOR half-steps of a fixed-point iteration run as one
+/// diagonal wavefront over the rows, so the working set stays in cache.
+final class VariationalRefiner {
+    let width: Int, height: Int
+    let avg, iz, ix, iy, ixx, ixy, iyy, ixz, iyz: Plane
+    /// Inverse normalisers of the data terms, fixed per level: 1/(|∇I|²+ζ²), 1/(Ixx²+Ixy²+ζ²), 1/(Iyy²+Ixy²+ζ²).
+    let n1, n2, n3: Plane
+    let du, dv, wx, wy, a11, a12, a22, b1, b2: Plane
+    /// Ghost-row storage of the two SOR bands (du and dv each), `ghostCapacity` rows apiece.
+    let ghostStorage: UnsafeMutablePointer<Float>
+    let ghostCapacity: Int
+
+    init(width: Int, height: Int, sorIterations: Int) {
+        self.width = width
+        self.height = height
+        func p() -> Plane { Plane(width: width, height: height, pad: 1) }
+        (avg, iz, ix, iy, ixx, ixy, iyy, ixz, iyz) = (p(), p(), p(), p(), p(), p(), p(), p(), p())
+        (n1, n2, n3) = (p(), p(), p())
+        (du, dv, wx, wy, a11, a12, a22, b1, b2) = (p(), p(), p(), p(), p(), p(), p(), p(), p())
+        ghostCapacity = 2 * sorIterations + 3
+        let count = 4 * ghostCapacity * du.stride + 16
+        ghostStorage = .allocate(capacity: count)
+        ghostStorage.initialize(repeating: 0, count: count)
+    }
+
+    /// Refines flow planes `u`, `v` in place (frame 0 `i0`, frame 1 `i1` with a replicated halo).
+    ///
+    /// With a team, rows are cut into a top and a bottom band; the SOR sweeps run pipelined in
+    /// each band (see ``sorPipelined(rows:descending:ghost:halfSteps:omega:)``).
+    func refine(i0: Plane, i1: Plane, u: Plane, v: Plane, options o: DISOptions, team: WorkerTeam?) {
+        precondition(u.stride == du.stride && v.stride == du.stride, "flow planes must share the refiner's layout")
+        let t = team
+        let bands = t == nil ? 1 : 2
+        prepare(i0: i0, i1: i1, u: u, v: v, bands: bands, team: t)
+        du.fill(0); dv.fill(0); wx.fill(0); wy.fill(0)
+        let halfSteps = 2 * o.sorIterations
+        for _ in 0..<o.variationalIterations {
+            forEachBand(bands, team: t) { b in
+                self.smoothnessWeights(u: u, v: v, alpha: o.alpha, rows: bandRows(b, of: bands, rows: self.height))
+            }
+            forEachBand(bands, team: t) { b in
+                self.buildSystem(u: u, v: v, gamma: o.gamma, delta: o.delta, rows: bandRows(b, of: bands, rows: self.height))
+            }
+            if let t {
+                let (top, bottom) = ghostBands(halfSteps: halfSteps)
+                t.both { half in
+                    if half == 0 {
+                        self.sorPipelined(rows: top.sweep, descending: false, ghost: top.ghost, halfSteps: halfSteps, omega: o.omega)
+                    } else {
+                        self.sorPipelined(rows: bottom.sweep, descending: true, ghost: bottom.ghost, halfSteps: halfSteps, omega: o.omega)
+                    }
+                }
+            } else {
+                sorPipelined(rows: 0..<height, descending: false, ghost: nil, halfSteps: halfSteps, omega: o.omega)
+            }
+        }
+        forEachBand(bands, team: t) { b in
+            for y in bandRows(b, of: bands, rows: self.height) {
+                let ur = u.row(y), vr = v.row(y), dur = self.du.row(y), dvr = self.dv.row(y)
+                for x in 0..<self.width { ur[x] += dur[x]; vr[x] += dvr[x] }
+            }
+        }
+    }
+
+    deinit { ghostStorage.deallocate() }
+
+    /// The two SOR bands: each sweeps its own rows plus `halfSteps` rows past the boundary, reading
+    /// the rows past the boundary (and one more, frozen) from fresh private copies.
+    private func ghostBands(halfSteps: Int) -> (top: (sweep: Range<Int>, ghost: GhostRows),
+                                                bottom: (sweep: Range<Int>, ghost: GhostRows)) {
+        let m = bandRows(1, of: 2, rows: height).lowerBound, s = du.stride
+        let topEnd = min(height, m + halfSteps), bottomStart = max(0, m - halfSteps)
+        let topGhost = m..<(topEnd + 1), bottomGhost = (bottomStart - 1)..<m
+        func copy(_ rows: Range<Int>, slot: Int) -> GhostRows {
+            let base = ghostStorage + 8 + slot * 2 * ghostCapacity * s
+            let u = base, v = base + ghostCapacity * s
+            precondition(rows.count <= ghostCapacity)
+            (u - 1).update(from: du.origin + rows.lowerBound * s - 1, count: rows.count * s)
+            (v - 1).update(from: dv.origin + rows.lowerBound * s - 1, count: rows.count * s)
+            return GhostRows(rows: rows, du: u, dv: v)
+        }
+        return ((0..<topEnd, copy(topGhost, slot: 0)), (bottomStart..<height, copy(bottomGhost, slot: 1)))
+    }
+
+    /// Warps frame 1 by the flow and takes the derivatives of the mean image and of the difference.
+    private func prepare(i0: Plane, i1: Plane, u: Plane, v: Plane, bands: Int, team: WorkerTeam?) {
+        let w = width, h = height
+        let maxX = Float(w - 1), maxY = Float(h - 1)
+        forEachBand(bands, team: team) { b in
+            for y in bandRows(b, of: bands, rows: h) {
+                let ur = u.row(y), vr = v.row(y), i0r = i0.row(y), ar = self.avg.row(y), zr = self.iz.row(y)
+                for x in 0..<w {
+                    let px = min(max(Float(x) + ur[x], 0), maxX), py = min(max(Float(y) + vr[x], 0), maxY)
+                    let jx = Int(px), jy = Int(py), fx = px - Float(jx), fy = py - Float(jy)
+                    let t0 = i1.row(jy) + jx, t1 = t0 + i1.stride
+                    let top = t0[0] + fx * (t0[1] - t0[0]), bottom = t1[0] + fx * (t1[1] - t1[0])
+                    let warpedValue = top + fy * (bottom - top)
+                    ar[x] = 0.5 * (i0r[x] + warpedValue)
+                    zr[x] = warpedValue - i0r[x]
+                }
+            }
+            self.avg.replicateSides(rows: bandRows(b, of: bands, rows: h))
+            self.iz.replicateSides(rows: bandRows(b, of: bands, rows: h))
+        }
+        avg.replicateTopBottom(); iz.replicateTopBottom()
+        forEachBand(bands, team: team) { b in
+            let rows = bandRows(b, of: bands, rows: h)
+            self.central(self.avg, x: self.ix, y: self.iy, rows: rows)
+            self.central(self.iz, x: self.ixz, y: self.iyz, rows: rows)
+            self.ix.replicateSides(rows: rows); self.iy.replicateSides(rows: rows)
+        }
+        ix.replicateTopBottom(); iy.replicateTopBottom()
+        forEachBand(bands, team: team) { b in
+            let rows = bandRows(b, of: bands, rows: h)
+            self.central(self.ix, x: self.ixx, y: self.ixy, rows: rows)
+            self.central(self.iy, x: nil, y: self.iyy, rows: rows)
+            self.normalisers(rows: rows)
+        }
+    }
+
+    /// Inverse normalisers of the brightness and the two gradient-constancy terms.
+    private func normalisers(rows: Range<Int>) {
+        let zeta2: Float = 0.01
+        for y in rows {
+            let o = y * ix.stride
+            for x in 0..<width {
+                let p = o + x
+                let gx = ix.origin[p], gy = iy.origin[p], xx = ixx.origin[p], xy = ixy.origin[p], yy = iyy.origin[p]
+                n1.origin[p] = 1 / (gx * gx + gy * gy + zeta2)
+                n2.origin[p] = 1 / (xx * xx + xy * xy + zeta2)
+                n3.origin[p] = 1 / (yy * yy + xy * xy + zeta2)
+            }
+        }
+    }
+
+    /// Unscaled central differences `f(x+1) − f(x−1)` (the halo must already replicate the edge).
+    private func central(_ f: Plane, x dx: Plane?, y dy: Plane?, rows: Range<Int>) {
+        for y in rows {
+            let r = f.row(y), up = r - f.stride, down = r + f.stride
+            if let dx { let o = dx.row(y); for x in 0..<width { o[x] = r[x + 1] - r[x - 1] } }
+            if let dy { let o = dy.row(y); for x in 0..<width { o[x] = down[x] - up[x] } }
+        }
+    }
+}
+
+import Dispatch

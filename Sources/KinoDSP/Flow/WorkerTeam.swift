@@ -1,0 +1,116 @@
+import Foundation
+#if os(Linux)
+import Synchronization
+#endif
+
+/// A monotonic counter one thread raises and one other thread waits on.
+///
+/// Waiting spins briefly (hand-offs between the two flow threads usually take microseconds, and a
+/// futex sleep and wake costs tens), then sleeps on a semaphore so an idle worker burns no CPU.
+/// The spinning path needs atomics (`Synchronization`, used on Linux); elsewhere it sleeps at once.
+final class HandoffCounter: @unchecked Sendable {
+    private let sleeper = DispatchSemaphore(value: 0)
+    #if os(Linux)
+    private let value = Atomic<Int>(0)
+    private let sleeping = Atomic<Bool>(false)
+
+    var current: Int { value.load(ordering: .acquiring) }
+
+    func raise() {
+        value.wrappingAdd(1, ordering: .releasing)
+        if sleeping.exchange(false, ordering: .acquiringAndReleasing) { sleeper.signal() }
+    }
+
+    func wait(untilAtLeast target: Int) {
+        var spins = 0
+        while value.load(ordering: .acquiring) < target {
+            spins += 1
+            if spins < 4000 { continue }
+            if spins < 8000 { sched_yield(); continue }
+            // Announce the sleep, then re-check so a raise in between is not lost.
+            sleeping.store(true, ordering: .sequentiallyConsistent)
+            if value.load(ordering: .sequentiallyConsistent) >= target {
+                if sleeping.exchange(false, ordering: .acquiringAndReleasing) { return }
+                sleeper.wait()   // the raiser saw the flag and will signal; consume it
+                return
+            }
+            sleeper.wait()
+        }
+    }
+    #else
+    private let lock = NSCondition()
+    private var count = 0
+
+    var current: Int { lock.lock(); defer { lock.unlock() }; return count }
+
+    func raise() { lock.lock(); count += 1; lock.broadcast(); lock.unlock() }
+
+    func wait(untilAtLeast target: Int) {
+        lock.lock()
+        while count < target { lock.wait() }
+        lock.unlock()
+    }
+    #endif
+}
+
+/// The calling thread plus one dedicated worker thread, for the two cores DIS is tuned for.
+///
+/// A dedicated thread (not `concurrentPerform`) guarantees the two halves really run at the same
+/// time, which the pipelined SOR needs: its halves wait on each other at the band boundary and
+/// would deadlock if a pool ran them one after the other. A hand-off is a counter raise the other
+/// side usually sees while spinning: no thread creation, no allocation, rarely a system call.
+final class WorkerTeam: @unchecked Sendable {
+    private let started = HandoffCounter()
+    private let finished = HandoffCounter()
+    private var generation = 0
+    private var job: ((Int) -> Void)?
+    private var stopping = false
+
+    init() {
+        let thread = Thread { [unowned(unsafe) self] in self.loop() }
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    deinit {
+        // The worker holds no strong reference; wake it so it sees `stopping` and exits.
+        stopping = true
+        started.raise()
+    }
+
+    private func loop() {
+        var seen = 0
+        while true {
+            seen += 1
+            started.wait(untilAtLeast: seen)
+            if stopping { return }
+            job?(1)
+            finished.raise()
+        }
+    }
+
+    /// Runs `body(0)` here and `body(1)` on the worker, returning when both are done.
+    func both(_ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { escaping in
+            job = escaping
+            generation += 1
+            started.raise()
+            escaping(0)
+            finished.wait(untilAtLeast: generation)
+            job = nil
+        }
+    }
+}
+
+/// Runs `body(i)` for `i` in `0..<count`: sequentially without a team, else split between the
+/// two threads (even indices here, odd on the worker).
+@inline(__always) func forEachBand(_ count: Int, team: WorkerTeam?, _ body: (Int) -> Void) {
+    guard let team, count > 1 else {
+        for i in 0..<count { body(i) }
+        return
+    }
+    team.both { half in
+        var i = half
+        while i < count { body(i); i += 2 }
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import KinoDSP
+
+/// Session behaviour: input validation, video mode, threads, backward flow and consistency.
+@Suite struct FlowSessionTests {
+    @Test func rejectsBadSizes() throws {
+        let f = try FlowFixture.load("translate")
+        let session = try FlowSession(width: f.i0.width, height: f.i0.height)
+        let small = try GrayImage(width: 64, height: 48, pixels: [Float](repeating: 0, count: 64 * 48))
+        #expect(throws: FlowError.sizeMismatch(expected: "256×192", got: "64×48")) { try session.flow(from: f.i0, to: small) }
+        #expect(throws: FlowError.imageTooSmall(width: 31, height: 100, minimum: 32)) {
+            try FlowSession(width: 31, height: 100, options: .preset(.fast))
+        }
+        #expect(throws: FlowError.self) { try GrayImage(width: 4, height: 4, pixels: [0, 1]) }
+        var bad = DISOptions.preset(.fast)
+        bad.patchStride = 0
+        #expect(throws: FlowError.self) { try FlowSession(width: 256, height: 192, options: bad) }
+    }
+
+    @Test func twoThreadsGiveTheSameFlowAsOne() throws {
+        let f = try FlowFixture.load("layers")
+        for preset in DISOptions.Preset.allCases {
+            var two = DISOptions.preset(preset)
+            two.threads = 2
+            let a = try FlowSession(width: 256, height: 192, options: .preset(preset)).flow(from: f.i0, to: f.i1)
+            let b = try FlowSession(width: 256, height: 192, options: two).flow(from: f.i0, to: f.i1)
+            let same = a == b   // compared first so a failure does not print two whole fields
+            #expect(same, "\(preset)")
+        }
+    }
+
+    /// 640×360 makes every parallel path run (levels above 16 k pixels: banded search, densify,
+    /// two-band pipelined SOR); the flow must not depend on the thread count.
+    @Test(arguments: [DISOptions.Preset.fast, .medium])
+    func twoThreadsMatchOnALargeFrame(preset: DISOptions.Preset) throws {
+        let (w, h) = (640, 360)
+        func texture(_ dx: Float, _ dy: Float) throws -> GrayImage {
+            var p = [Float](repeating: 0, count: w * h)
+            for y in 0..<h {
+                for x in 0..<w {
+                    let fx = Float(x) + dx, fy = Float(y) + dy
+                    p[y * w + x] = 128 + 40 * sin(fx * 0.21 + 0.3 * sin(fy * 0.05)) * cos(fy * 0.17)
+                        + 30 * sin((fx + 2 * fy) * 0.043) + 20 * cos(fx * 0.011 * fy * 0.013)
+                }
+            }
+            return try GrayImage(width: w, height: h, pixels: p)
+        }
+        let a = try texture(0, 0), b = try texture(-1.7, 0.8)
+        var two = DISOptions.preset(preset)
+        two.threads = 2
+        let f1 = try FlowSession(width: w, height: h, options: .preset(preset)).flow(from: a, to: b)
+        let f2 = try FlowSession(width: w, height: h, options: two).flow(from: a, to: b)
+        let same = f1 == f2
+        #expect(same)
+        let centre = f1[320, 180]
+        #expect(abs(centre.x - 1.7) < 0.1 && abs(centre.y + 0.8) < 0.1)   // b(x) = a(x − (1.7, −0.8))
+    }
+
+    @Test func videoModeReusesThePyramidAndMatchesPairs() throws {
+        let f = try FlowFixture.load("smooth")
+        let session = try FlowSession(width: 256, height: 192)
+        var out = FlowField(width: 256, height: 192)
+        #expect(try session.push(f.i0, into: &out) == false)
+        #expect(try session.push(f.i1, into: &out) == true)
+        let first = out == (try FlowSession(width: 256, height: 192).flow(from: f.i0, to: f.i1))
+        #expect(first)
+        // Next pair (i1 → i0) reuses i1's pyramid; must equal a fresh two-frame call.
+        try session.push(f.i0, into: &out)
+        let second = out == (try FlowSession(width: 256, height: 192).flow(from: f.i1, to: f.i0))
+        #expect(second)
+    }
+
+    /// With the temporal prior on, each patch also tries last frame's vector; a misleading prior
+    /// (the reversed motion) must lose the SSD comparison and leave accuracy intact.
+    @Test func temporalPriorDoesNotHurt() throws {
+        let f = try FlowFixture.load("smooth")
+        var options = DISOptions.preset(.fast)
+        options.temporalPrior = true
+        let session = try FlowSession(width: 256, height: 192, options: options)
+        var out = FlowField(width: 256, height: 192)
+        for frame in [f.i0, f.i1, f.i0, f.i1] { try session.push(frame, into: &out) }
+        let epe = out.endPointError(to: f.truth, valid: f.valid)
+        #expect(epe <= 1.05 * f.reference["fast"]! + 0.01)
+    }
+
+    @Test func backwardFlowUndoesForwardFlow() throws {
+        let f = try FlowFixture.load("translate")
+        let session = try FlowSession(width: 256, height: 192)
+        var forward = FlowField(width: 256, height: 192), backward = forward
+        try session.flow(from: f.i0, to: f.i1, into: &forward)
+        try session.backwardFlow(into: &backward)
+        let mean = backward.uv.enumerated().reduce(SIMD2<Float>.zero) { acc, e in
+            var a = acc; if e.offset % 2 == 0 { a.x += e.element } else { a.y += e.element }; return a
+        } / Float(256 * 192)
+        #expect(abs(mean.x + 1.04) < 0.05 && abs(mean.y - 0.52) < 0.05)   // truth (2.6, −1.3)·0.4, reversed
+        let check = try FlowConsistency(forward: forward, backward: backward)
+        let consistent = check.occluded.filter { !$0 }.count
+        #expect(Double(consistent) / Double(256 * 192) > 0.97)   // only pixels leaving the frame fail
+        #expect(check.confidence.max()! <= 1 && check.confidence.min()! >= 0)
+        let masked = check.masking(forward)
+        #expect(masked.uv.filter { $0 == 1e10 }.count == 2 * check.occluded.filter { $0 }.count)
+    }
+
+    @Test func occludedBackgroundIsFlagged() throws {
+        let f = try FlowFixture.load("layers")
+        let session = try FlowSession(width: 256, height: 192, options: .preset(.medium))
+        var forward = FlowField(width: 256, height: 192), backward = forward
+        try session.flow(from: f.i0, to: f.i1, into: &forward)
+        try session.backwardFlow(into: &backward)
+        let check = try FlowConsistency(forward: forward, backward: backward)
+        // Pixels valid in the fixture (not occluded, in frame) should mostly pass; the occluded ring should mostly fail.
+        var passValid = 0, nValid = 0
+        for i in 0..<(256 * 192) where f.valid[i] { nValid += 1; if !check.occluded[i] { passValid += 1 } }
+        #expect(Double(passValid) / Double(nValid) > 0.95)
+        #expect(check.occluded.filter { $0 }.count > 200)
+    }
+}
