@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "kino",
             dependencies: [
-                "KinoMedia", "KinoDSP", "KinoGraph",
+                "KinoMedia", "KinoDSP", "KinoGraph", "KinoWatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -177,7 +177,9 @@ public final class ProcessRunner: Sendable {
         }
         switch report.status {
         case .completed:
+            // Sources report the start time of their last packet; a finished file got to its end.
             summary.status = .completed
+            summary.mediaSeconds = max(summary.mediaSeconds ?? 0, summary.mediaDuration ?? 0)
         case .failed:
             summary.error = report.failure.map { FileSummary.Failure(stage: $0.stage, seconds: $0.seconds, message: $0.message) }
         case .cancelled where timedOut.current:
