@@ -1,0 +1,148 @@
+import Foundation
+import KinoGraph
+import KinoMedia
+import KinoTestSupport
+import Testing
+
+/// The bundled pipelines of this checkout only, so tests do not depend on the environment.
+private let library = PipelineLibrary(directories: ["\(Repository.root)/pipelines"])
+
+private func options(_ out: String, pipeline: String? = nil, jobs: Int = 1) -> ProcessOptions {
+    ProcessOptions(pipeline: pipeline, outputDirectory: out, jobs: jobs, library: library, computeSlots: 2)
+}
+
+@Suite("Process runner")
+struct ProcessRunnerTests {
+    @Test("a good and a corrupt file together: complete outputs for one, a reported failure for the other")
+    func goodAndCorrupt() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let corrupt = directory.file("broken.mp4")
+        try TinyMedia.writeCorrupt(to: corrupt)
+        let out = directory.file("out")
+        let finished = Locked([String]())
+        let summaries = ProcessRunner(options: options(out, jobs: 2)).run([Repository.sample("clip720.mp4"), corrupt]) { event in
+            if case .finished(_, let summary) = event { finished.withLock { $0.append(summary.input) } }
+        }
+        #expect(finished.current.count == 2)
+
+        let good = summaries[0]
+        #expect(good.status == .completed)
+        #expect(good.pipeline == "overview")
+        #expect(good.output == "\(out)/clip720")
+        #expect(abs((good.mediaDuration ?? 0) - 6) < 0.1)
+        let decode = try #require(good.stages.first { $0.id == "video" })
+        #expect(decode.packetsOut == 181)            // stream info + 180 frames (6 s at 30 fps)
+        #expect(good.outputs.count == 5 && good.outputs.allSatisfy(\.complete))
+        let written = try FileSummary.read(from: "\(out)/clip720/summary.json")
+        #expect(written.status == .completed && written.stages == good.stages)
+        for file in ["clips.jsonl", "motion.jsonl", "loudness.jsonl", "preview.gif", "thumbnails/frame-000000.jpg"] {
+            #expect(FileManager.default.fileExists(atPath: "\(out)/clip720/\(file)"), "missing \(file)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(out)/clip720.incomplete"))
+
+        let bad = summaries[1]
+        #expect(bad.status == .failed)
+        #expect(bad.error?.stage == "probe")
+        #expect(bad.error?.message.contains("broken.mp4") == true)
+        #expect(!FileManager.default.fileExists(atPath: "\(out)/broken"))
+        let failed = try FileSummary.read(from: "\(out)/broken.incomplete/summary.json")
+        #expect(failed.status == .failed && failed.error == bad.error)
+    }
+
+    @Test("cancelling mid-run leaves only an .incomplete folder whose summary says cancelled")
+    func cancelMidRun() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let out = directory.file("out")
+        let token = CancelToken()
+        let summary = ProcessRunner(options: options(out, pipeline: "overview-video")).process(
+            Repository.sample("clip720.mp4"), name: "clip", cancel: token) { event in
+            if case .progress(let progress) = event, progress.mediaSeconds > 0.5 { token.cancel() }
+        }
+        #expect(summary.status == .cancelled)
+        #expect((summary.mediaSeconds ?? 0) > 0.5 && (summary.mediaSeconds ?? 6) < 5.9)
+        #expect(!FileManager.default.fileExists(atPath: "\(out)/clip"))
+        let written = try FileSummary.read(from: "\(out)/clip.incomplete/summary.json")
+        #expect(written.status == .cancelled)
+        #expect(FileManager.default.fileExists(atPath: "\(out)/clip.incomplete/motion.jsonl.incomplete"))
+        #expect(summary.outputs.allSatisfy { !$0.complete })
+    }
+
+    @Test("the default pipeline follows the streams: audio-only and video-only files both complete")
+    func automaticPipeline() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let silentVideo = directory.file("silent.mp4")
+        try SyntheticVideo.writeClip(to: silentVideo, count: 20, width: 64, height: 48)
+        let summaries = ProcessRunner(options: options(directory.file("out"))).run([Repository.sample("speech.wav"), silentVideo])
+        #expect(summaries.map(\.status) == [.completed, .completed])
+        #expect(summaries.map(\.pipeline) == ["overview-audio", "overview-video"])
+        let lines = try String(contentsOfFile: directory.file("out/speech/loudness.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 9)                    // 8.0 s in one-second windows, the last one padded
+    }
+
+    @Test("inputs sharing a stem get their own folders; a rerun replaces the earlier result")
+    func collisionsAndRerun() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        try FileManager.default.createDirectory(atPath: directory.file("a"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory.file("b"), withIntermediateDirectories: true)
+        try TinyMedia.writeWAV(to: directory.file("a/tone.wav"), seconds: 1)
+        try TinyMedia.writeWAV(to: directory.file("b/tone.wav"), seconds: 2)
+        let out = directory.file("out")
+        let runner = ProcessRunner(options: options(out, pipeline: "levels"))
+        let first = runner.run([directory.file("a/tone.wav"), directory.file("b/tone.wav")])
+        #expect(first.map(\.output) == ["\(out)/tone", "\(out)/tone-2"])
+        #expect(try FileSummary.read(from: "\(out)/tone-2/summary.json").input == directory.file("b/tone.wav"))
+        let again = runner.run([directory.file("b/tone.wav")])
+        #expect(again[0].status == .completed)
+        #expect(try FileSummary.read(from: "\(out)/tone/summary.json").input == directory.file("b/tone.wav"))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix(".") || $0.hasSuffix(".incomplete") }
+        #expect(leftovers.isEmpty)
+    }
+
+    @Test("folder names: stems, numbered on collision, never hidden")
+    func names() {
+        #expect(OutputFolder.uniqueNames(for: ["x/a.mp4", "y/a.wav", "a", "b.c.mp4"]) == ["a", "a-2", "a-3", "b.c"])
+        #expect(OutputFolder.uniqueNames(for: ["v.mp4"], taken: ["v", "v-2"]) == ["v-3"])
+        #expect(OutputFolder.stem(of: "/in/.hidden") == "file.hidden")
+    }
+
+    @Test("pipelines are looked up in $KINO_PIPELINES, beside the binary, ./pipelines, then the source tree")
+    func lookupOrder() throws {
+        let dirs = PipelineLibrary.standardDirectories(environment: ["KINO_PIPELINES": "/opt/p1:/opt/p2"],
+                                                       executablePath: "/usr/local/bin/kino", currentDirectory: "/work")
+        #expect(Array(dirs.prefix(5)) == ["/opt/p1", "/opt/p2", "/usr/local/share/kino/pipelines",
+                                          "/usr/local/bin/pipelines", "/work/pipelines"])
+        #expect(dirs.last == "\(Repository.root)/pipelines")
+        let names = PipelineLibrary.standard().list().map(\.name)
+        #expect(names.contains("overview") && names.contains("overview-video") && names.contains("overview-audio"))
+        #expect(throws: GraphError.self) { try library.resolve("no-such-pipeline") }
+    }
+}
+
+@Suite("kino process (binary)")
+struct ProcessCommandTests {
+    @Test("SIGINT stops the run, exit status 130, output left .incomplete")
+    func interrupt() throws {
+        let binary = try #require(KinoBinary.path, "build the kino product first (swift build)")
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["process", Repository.sample("clip720.mp4"), "-o", directory.file("out")]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: directory.file("out/clip720.incomplete/thumbnails")), Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(!FileManager.default.fileExists(atPath: directory.file("out/clip720")))
+        #expect(try FileSummary.read(from: directory.file("out/clip720.incomplete/summary.json")).status == .cancelled)
+    }
+}
