@@ -1,0 +1,83 @@
+import Foundation
+import KinoGraph
+import KinoTestSupport
+import KinoWatch
+import Testing
+
+/// Decodes audio in tiny chunks so each file takes long enough to be caught mid-run.
+private let slowPipeline = """
+    name: slow-levels
+    description: levels of 32-sample chunks
+    stages:
+      - {id: audio, kind: decode, options: {stream: audio, chunk: 32}}
+      - {id: levels, kind: measure, inputs: [audio]}
+      - {id: out, kind: jsonl, inputs: [levels], options: {path: levels.jsonl}}
+    """
+
+@Suite("Watch folder (binary)")
+struct WatchCrashTests {
+    @Test("kill -9 mid-run, then restart: every file done once, complete outputs, nothing partial")
+    func killAndRestart() throws {
+        let binary = try #require(KinoBinary.path, "build the kino product first (swift build)")
+        let harness = WatchHarness()
+        defer { harness.cleanup() }
+        let pipeline = harness.directory.file("slow.yaml")
+        try slowPipeline.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        let files = (0..<24).map { "t\($0).wav" }
+        for name in files { try TinyMedia.writeWAV(to: harness.input + "/\(name)", seconds: 4) }   // 1000 chunks each
+        let out = harness.directory.file("out")
+        let ledgerPath = out + "/kino-ledger.sqlite"
+        let arguments = ["watch", harness.input, "-o", out, "--pipeline", pipeline, "--jobs", "2", "--settle", "0.1", "--once"]
+
+        let first = try launch(binary, arguments)
+        var doneBefore: [String: Date] = [:]
+        var runningAtKill: [String] = []
+        let caught = try harness.waitUntil(timeout: 60) {
+            guard FileManager.default.fileExists(atPath: ledgerPath) else { return false }
+            let entries = try Ledger(path: ledgerPath).entries()
+            let done = entries.filter { $0.state == .done }
+            runningAtKill = entries.filter { $0.state == .running }.map(\.path)
+            guard done.count >= 3, !runningAtKill.isEmpty else { return false }
+            kill(first.processIdentifier, SIGKILL)
+            for entry in done {
+                doneBefore[entry.path] = try FileSummary.read(from: "\(out)/\(entry.output)/summary.json").startedAt
+            }
+            return true
+        }
+        first.waitUntilExit()
+        try #require(caught, "never saw three files done and one running")
+        #expect(first.terminationReason == .uncaughtSignal)
+
+        let second = try launch(binary, arguments)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0)
+
+        let ledger = try Ledger(path: ledgerPath)
+        let entries = try ledger.entries()
+        #expect(entries.count == files.count && entries.allSatisfy { $0.state == .done })
+        for entry in entries {
+            let summary = try FileSummary.read(from: "\(out)/\(entry.output)/summary.json")
+            #expect(summary.status == .completed)
+            let lines = try String(contentsOfFile: "\(out)/\(entry.output)/levels.jsonl", encoding: .utf8).split(separator: "\n")
+            #expect(lines.count == 1000)
+            if let started = doneBefore[entry.path] {
+                #expect(summary.startedAt == started, "\(entry.path) was done before the kill and ran again")
+                #expect(entry.attempts == 1)
+            }
+            if runningAtKill.contains(entry.path) { #expect(entry.attempts == 2) }
+        }
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: out)
+            .filter { $0.hasSuffix(".incomplete") || $0.contains(".partial") || $0.contains(".replaced-") }
+        #expect(leftovers.isEmpty, "partial output left: \(leftovers)")
+    }
+
+    private func launch(_ binary: String, _ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+}
