@@ -28,8 +28,10 @@ extension Ledger {
                 let rows = try db.query("SELECT id, size, mtime, fingerprint, state FROM files WHERE path = ?", [.text(path)])
                 guard let row = rows.first else {
                     let print = try fingerprint()
-                    let taken = Set(try db.query("SELECT output FROM files WHERE output = ? OR output LIKE ?",
-                                                 [.text(outputStem), .text(outputStem + "-%")]).compactMap { $0[0].string })
+                    // `stem` itself or `stem-…`: a range over the unique index ('-' + 1 is '.').
+                    let taken = Set(try db.query("SELECT output FROM files WHERE output = ? OR (output >= ? AND output < ?)",
+                                                 [.text(outputStem), .text(outputStem + "-"), .text(outputStem + ".")])
+                        .compactMap { $0[0].string })
                     let output = OutputFolder.uniqueName(stem: outputStem, taken: taken)
                     try db.query("""
                         INSERT INTO files (path, size, mtime, fingerprint, state, attempts, output, queued_at, updated_at)
@@ -63,11 +65,11 @@ extension Ledger {
         try locked {
             try db.transaction {
                 let now = Self.now()
-                guard let row = try db.query("""
-                    SELECT \(Self.columns) FROM files
-                    WHERE state = 'queued' OR (state = 'failed' AND retry_at <= ?)
-                    ORDER BY state = 'failed', id LIMIT 1
-                    """, [.real(now)]).first else { return nil }
+                // Two indexed look-ups rather than one OR, which would scan the table on every claim.
+                let queued = try db.query("SELECT \(Self.columns) FROM files WHERE state = 'queued' ORDER BY id LIMIT 1")
+                guard let row = try queued.first ?? db.query(
+                    "SELECT \(Self.columns) FROM files WHERE state = 'failed' AND retry_at <= ? ORDER BY retry_at LIMIT 1",
+                    [.real(now)]).first else { return nil }
                 var entry = Self.entry(row)
                 try db.query("UPDATE files SET state = 'running', attempts = attempts + 1, started_at = ?, updated_at = ? WHERE id = ?",
                              [.real(now), .real(now), .integer(Int64(entry.id))])
