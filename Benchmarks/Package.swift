@@ -13,5 +13,11 @@ let package = Package(
             dependencies: [.product(name: "KinoMedia", package: "Kino")],
             path: "Sources/kino-bench"
         ),
+        // `swift run -c release --package-path Benchmarks watch-bench [--files N] [--jobs J]`
+        .executableTarget(
+            name: "watch-bench",
+            dependencies: [.product(name: "KinoWatch", package: "Kino"), .product(name: "KinoGraph", package: "Kino")],
+            path: "Sources/watch-bench"
+        ),
     ]
 )
