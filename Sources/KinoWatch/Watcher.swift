@@ -154,6 +154,13 @@ public final class Watcher: @unchecked Sendable {
                 _ = wake.wait(timeout: .now() + max(0.01, delay))
                 continue
             }
+            if FileSettler.stat(entry.path) == nil {
+                // Deleted (or replaced by a non-file) since it was queued: nothing to process, and
+                // a file that comes back under the name is new.
+                try? ledger.forget(path: entry.path)
+                log(.warning("\(entry.path): gone before it could be processed; forgotten"))
+                continue
+            }
             let token = CancelToken()
             lock.withLock {
                 active[entry.id] = token

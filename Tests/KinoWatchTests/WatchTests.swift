@@ -136,3 +136,41 @@ extension WatchHarness {
         }
     }
 }
+
+@Suite("Watch folder: trees and patterns", .serialized)
+struct WatchTreeTests {
+    @Test("recursive: a new sub-directory is watched, outputs mirror the tree, --include filters names")
+    func recursive() throws {
+        let harness = WatchHarness()
+        defer { harness.cleanup() }
+        var options = harness.options(settle: 0.1)
+        options.recursive = true
+        options.include = ["*.wav"]
+        try harness.start(options)
+        try FileManager.default.createDirectory(atPath: harness.input + "/day1/cam", withIntermediateDirectories: true)
+        Thread.sleep(forTimeInterval: 0.2)       // the new directories get their watches
+        try TinyMedia.writeWAV(to: harness.input + "/day1/cam/take.wav", seconds: 0.1)
+        try TinyMedia.writeWAV(to: harness.input + "/take.wav", seconds: 0.1)
+        try Data("notes".utf8).write(to: URL(fileURLWithPath: harness.input + "/day1/notes.txt"))
+        let ok = try harness.waitUntil { try harness.watcher.ledger.counts()[.done] == 2 }
+        Thread.sleep(forTimeInterval: 0.3)
+        harness.stop()
+        #expect(ok)
+        let entries = try harness.watcher.ledger.entries()
+        #expect(entries.map(\.output).sorted() == ["day1/cam/take", "take"])
+        #expect(FileManager.default.fileExists(atPath: harness.output + "/day1/cam/take/summary.json"))
+    }
+
+    @Test("a queued file deleted before its turn is forgotten, not failed")
+    func vanished() throws {
+        let harness = WatchHarness()
+        defer { harness.cleanup() }
+        let ledger = try Ledger(path: harness.output + "-ledger.sqlite")
+        _ = try ledger.register(path: harness.path("gone.wav"), size: 1, mtime: 1, fingerprint: { "x" }, outputStem: "gone")
+        var options = harness.options()
+        options.ledgerPath = harness.output + "-ledger.sqlite"
+        try harness.runOnce(options)
+        #expect(try harness.watcher.ledger.entries().isEmpty)
+        #expect(harness.startCounts.isEmpty)
+    }
+}
