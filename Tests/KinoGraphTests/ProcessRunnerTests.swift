@@ -145,4 +145,46 @@ struct ProcessCommandTests {
         #expect(!FileManager.default.fileExists(atPath: directory.file("out/clip720")))
         #expect(try FileSummary.read(from: directory.file("out/clip720.incomplete/summary.json")).status == .cancelled)
     }
+
+    @Test("a failing file makes the exit status 1; the others are still processed")
+    func exitStatus() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        try TinyMedia.writeCorrupt(to: directory.file("bad.wav"))
+        let result = try runKino(["process", directory.file("bad.wav"), Repository.sample("speech.wav"),
+                                  "-o", directory.file("out")])
+        #expect(result.status == 1)
+        #expect(result.errors.contains("bad.wav: failed in stage 'probe'"))
+        #expect(try FileSummary.read(from: directory.file("out/speech/summary.json")).status == .completed)
+    }
+
+    @Test("pipeline check prints stages and edges, or the error with its line")
+    func pipelineCheck() throws {
+        let good = try runKino(["pipeline", "check", "overview-audio"])
+        #expect(good.status == 0)
+        #expect(good.output.contains("audio → windows") && good.output.contains("stages (4)"))
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        try "name: x\nstages:\n  - {id: a, kind: decode}\n  - {id: b, kind: nope, inputs: [a]}\n"
+            .write(toFile: directory.file("bad.yaml"), atomically: true, encoding: .utf8)
+        let bad = try runKino(["pipeline", "check", directory.file("bad.yaml")])
+        #expect(bad.status == 1)
+        #expect(bad.errors.contains("line 4: stage 'b' has unknown kind 'nope'"))
+    }
+
+    /// Runs the built binary and returns its status, stdout and stderr.
+    private func runKino(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        let binary = try #require(KinoBinary.path, "build the kino product first (swift build)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+    }
 }

@@ -71,12 +71,39 @@ struct WatchCrashTests {
         #expect(leftovers.isEmpty, "partial output left: \(leftovers)")
     }
 
-    private func launch(_ binary: String, _ arguments: [String]) throws -> Process {
+    @Test("kino ledger list, show, retry and forget on a watcher's ledger")
+    func ledgerCommands() throws {
+        let binary = try #require(KinoBinary.path, "build the kino product first (swift build)")
+        let harness = WatchHarness()
+        defer { harness.cleanup() }
+        try TinyMedia.writeWAV(to: harness.input + "/ok.wav", seconds: 0.1)
+        try TinyMedia.writeCorrupt(to: harness.input + "/bad.wav")
+        try harness.runOnce(harness.options(maxAttempts: 1))
+        let ledger = ["--ledger", harness.output + "/kino-ledger.sqlite"]
+        func kino(_ arguments: [String]) throws -> (Int32, String) {
+            let process = try launch(binary, arguments + ledger, capture: true)
+            let text = String(decoding: (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        let (listed, list) = try kino(["ledger", "list", "--json"])
+        #expect(listed == 0)
+        let entries = try JSONDecoder().decode([LedgerEntry].self, from: Data(list.utf8))
+        #expect(Dictionary(uniqueKeysWithValues: entries.map { ($0.output, $0.state) }) == ["ok": .done, "bad": .quarantined])
+        let (shown, show) = try kino(["ledger", "show", harness.input + "/bad.wav"])
+        #expect(shown == 0 && show.contains("quarantined") && show.contains("stage 'probe'"))
+        #expect(try kino(["ledger", "retry", harness.input + "/bad.wav"]).0 == 0)
+        #expect(try Ledger(path: harness.output + "/kino-ledger.sqlite").entry(path: harness.path("bad.wav"))?.state == .queued)
+        #expect(try kino(["ledger", "forget", harness.input + "/ok.wav"]).0 == 0)
+        #expect(try kino(["ledger", "forget", harness.input + "/ok.wav"]).0 == 1)
+    }
+
+    private func launch(_ binary: String, _ arguments: [String], capture: Bool = false) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = capture ? Pipe() : FileHandle.nullDevice
         try process.run()
         return process
     }
