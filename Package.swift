@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "KinoTestSupport", dependencies: ["KinoMedia"]),
         .target(
             name: "KinoGraph",
-            dependencies: ["KinoMedia", .product(name: "Yams", package: "Yams")]
+            dependencies: ["KinoMedia", "KinoDSP", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "KinoWatch", dependencies: ["KinoGraph", "CSQLite"]),
         .executableTarget(
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "KinoMediaTests", dependencies: ["KinoMedia", "KinoTestSupport"]),
         .testTarget(name: "KinoDSPTests", dependencies: ["KinoDSP", "KinoTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoTestSupport"]),
+        .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoDSP", "KinoTestSupport"]),
         .testTarget(name: "KinoWatchTests", dependencies: ["KinoWatch", "KinoGraph", "KinoTestSupport"]),
     ]
 )
