@@ -55,6 +55,28 @@ public struct FileSummary: Sendable, Codable, Equatable {
     /// Files the sinks wrote, with paths relative to the output folder.
     public var outputs: [OutputFile]
 
+    /// A summary; everything but the input and the status may be filled in as the file goes.
+    public init(input: String, status: Status, output: String? = nil, pipeline: String? = nil,
+                pipelinePath: String? = nil, error: Failure? = nil, mediaDuration: Double? = nil,
+                mediaSeconds: Double? = nil, wallSeconds: Double = 0, speed: Double? = nil,
+                startedAt: Date = Date(), finishedAt: Date = Date(), stages: [StageStats] = [],
+                outputs: [OutputFile] = []) {
+        self.input = input
+        self.status = status
+        self.output = output
+        self.pipeline = pipeline
+        self.pipelinePath = pipelinePath
+        self.error = error
+        self.mediaDuration = mediaDuration
+        self.mediaSeconds = mediaSeconds
+        self.wallSeconds = wallSeconds
+        self.speed = speed
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.stages = stages
+        self.outputs = outputs
+    }
+
     /// One line for a log: `file: completed in 2.1 s (3.0× realtime) → out/clip`.
     public var line: String {
         var text = "\(input): \(status.rawValue)"

@@ -91,10 +91,7 @@ public final class ProcessRunner: Sendable {
         }
         group.wait()
         return results.current.enumerated().map { index, summary in
-            summary ?? FileSummary(input: inputs[index], output: nil, pipeline: nil, pipelinePath: nil,
-                                   status: .cancelled, error: nil, mediaDuration: nil, mediaSeconds: nil,
-                                   wallSeconds: 0, speed: nil, startedAt: Date(), finishedAt: Date(),
-                                   stages: [], outputs: [])
+            summary ?? FileSummary(input: inputs[index], status: .cancelled)
         }
     }
 
@@ -111,10 +108,8 @@ public final class ProcessRunner: Sendable {
                         events: @escaping @Sendable (ProcessEvent) -> Void = { _ in }) -> FileSummary {
         let started = Date()
         let folder = OutputFolder(root: options.outputDirectory, name: name)
-        var summary = FileSummary(input: input, output: folder.workPath, pipeline: nil, pipelinePath: nil,
-                                  status: .failed, error: nil, mediaDuration: nil, mediaSeconds: nil,
-                                  wallSeconds: 0, speed: nil, startedAt: started, finishedAt: started,
-                                  stages: [], outputs: [])
+        var summary = FileSummary(input: input, status: .failed, output: folder.workPath,
+                                  startedAt: started, finishedAt: started)
         func fail(_ stage: String, _ error: any Error) {
             summary.error = FileSummary.Failure(stage: stage, seconds: nil, message: describe(error))
         }

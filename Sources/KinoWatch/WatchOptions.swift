@@ -29,6 +29,10 @@ public struct WatchOptions: Sendable {
     public var rescanInterval: Double
     /// Per-file time limit in seconds; a file over it fails (and will be retried).
     public var timeout: Double?
+    /// Seconds past ``timeout`` after which a run that ignores cancellation (a source blocked
+    /// inside a C call) is abandoned: its worker records the failure and moves on, leaving the
+    /// stuck thread behind.
+    public var abandonAfter: Double = 10
     public var library: PipelineLibrary
     public var registry: StageRegistry
 

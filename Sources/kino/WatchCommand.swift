@@ -29,6 +29,8 @@ struct WatchCommand: ParsableCommand {
     @Option(help: "Seconds before a failed file is retried (times its attempt count).") var retryDelay: Double = 2
     @Option(help: "Seconds between full rescans of the directory.") var rescan: Double = 60
     @Option(help: "Give up on a file after this many seconds (counts as a failed attempt).") var timeout: Double?
+    @Option(help: "Seconds past --timeout after which a run that does not stop is abandoned and its worker moves on.")
+    var abandonAfter: Double = 10
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
@@ -48,10 +50,11 @@ struct WatchCommand: ParsableCommand {
             }
         }
         let patterns = include.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
-        let options = WatchOptions(directory: directory, outputDirectory: output, ledgerPath: ledger, pipeline: pipeline,
+        var options = WatchOptions(directory: directory, outputDirectory: output, ledgerPath: ledger, pipeline: pipeline,
                                    jobs: jobs, settle: settle, recursive: recursive, include: patterns, once: once,
                                    maxAttempts: attempts, retryDelay: retryDelay, rescanInterval: rescan,
                                    timeout: timeout, library: library)
+        options.abandonAfter = abandonAfter
         let trap = SignalTrap()
         do {
             let watcher = try Watcher(options: options)

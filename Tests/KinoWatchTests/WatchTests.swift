@@ -174,3 +174,76 @@ struct WatchTreeTests {
         #expect(harness.startCounts.isEmpty)
     }
 }
+
+@Suite("Watch folder: shutdown", .serialized)
+struct WatchShutdownTests {
+    @Test("stopping mid-run re-queues the files in flight without counting the attempt")
+    func stopRequeues() throws {
+        let harness = WatchHarness()
+        defer { harness.cleanup() }
+        let pipeline = harness.directory.file("slow.yaml")
+        try """
+            name: slow-levels
+            stages:
+              - {id: audio, kind: decode, options: {stream: audio, chunk: 16}}
+              - {id: levels, kind: measure, inputs: [audio]}
+              - {id: out, kind: jsonl, inputs: [levels], options: {path: levels.jsonl}}
+            """.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        for i in 0..<4 { try TinyMedia.writeWAV(to: harness.input + "/t\(i).wav", seconds: 8) }
+        try harness.start(harness.options(jobs: 2, settle: 0.05, pipeline: pipeline))
+        let running = try harness.waitUntil { try harness.watcher.ledger.counts()[.running] == 2 }
+        harness.stop()
+        #expect(running)
+        let entries = try harness.watcher.ledger.entries()
+        #expect(entries.allSatisfy { $0.state == .queued || $0.state == .done })
+        let requeued = entries.filter { $0.state == .queued && $0.startedAt != nil }
+        #expect(requeued.count == 2 && requeued.allSatisfy { $0.attempts == 0 })
+        for entry in requeued {
+            #expect(!FileManager.default.fileExists(atPath: "\(harness.output)/\(entry.output)"))
+            let summary = try FileSummary.read(from: "\(harness.output)/\(entry.output).incomplete/summary.json")
+            #expect(summary.status == .cancelled)
+        }
+    }
+}
+
+/// A source that, for inputs named `stuck*`, sleeps without looking at its cancel token — as a
+/// decoder blocked in a C read would; other inputs end at once.
+final class BlockingSource: SourceStage {
+    let path: String?
+    init(path: String?) { self.path = path }
+    var inputTypes: [PortType] { [] }
+    var outputType: PortType? { .audio }
+    func produce(into output: StageOutput) throws {
+        if path.map({ ($0 as NSString).lastPathComponent.hasPrefix("stuck") }) == true { Thread.sleep(forTimeInterval: 4) }
+    }
+}
+
+extension WatchShutdownTests {
+    @Test("a run that ignores cancellation is abandoned after its timeout; one worker still gets through the others")
+    func stuckFile() throws {
+        let harness = WatchHarness()
+        defer { harness.cleanup() }
+        var registry = StageRegistry.builtIn
+        registry.register(StageKind(name: "block", summary: "blocks on stuck* inputs", inputs: "none", output: "audio",
+                                    options: []) { _, context in BlockingSource(path: context.inputPath) })
+        let pipeline = harness.directory.file("block.yaml")
+        try """
+            name: block
+            stages:
+              - {id: source, kind: block}
+              - {id: facts, kind: measure, inputs: [source]}
+              - {id: out, kind: jsonl, inputs: [facts], options: {path: facts.jsonl}}
+            """.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        for name in ["stuck.wav", "a.wav", "b.wav"] { try TinyMedia.writeWAV(to: harness.input + "/\(name)", seconds: 0.1) }
+        var options = harness.options(jobs: 1, settle: 0.05, pipeline: pipeline, maxAttempts: 1)
+        options.registry = registry
+        options.timeout = 0.2
+        options.abandonAfter = 0.2
+        let started = Date()
+        try harness.runOnce(options)
+        #expect(Date().timeIntervalSince(started) < 3.5)     // did not wait out the 4 s sleep
+        let stuck = try #require(try harness.watcher.ledger.entry(path: harness.path("stuck.wav")))
+        #expect(stuck.state == .quarantined && stuck.lastError?.contains("abandoned") == true)
+        #expect(try harness.watcher.ledger.counts()[.done] == 2)
+    }
+}
