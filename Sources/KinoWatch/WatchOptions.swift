@@ -66,7 +66,7 @@ public struct WatchOptions: Sendable {
 /// Never taken: names that writers use while a file is incomplete (`*.part`, `*.tmp`,
 /// `*.partial`, `*.crdownload`, `*~`) — the file is taken once renamed; hidden names (dotfiles,
 /// which is also how Kino names its own temporaries); and Kino's own outputs, the output
-/// directory and the ledger with its `-wal`/`-shm`/`-journal` files, when they lie inside
+/// directory and the ledger with its `-wal`/`-shm`/`-journal`/`.lock` files, when they lie inside
 /// the watched directory.
 struct WatchFilter: Sendable {
     let root: String
@@ -79,7 +79,7 @@ struct WatchFilter: Sendable {
     init(root: String, outputDirectory: String, ledgerPath: String, include: [String]) {
         self.root = root
         self.excludedTrees = [outputDirectory]
-        self.excludedFiles = Set(["", "-wal", "-shm", "-journal"].map { ledgerPath + $0 })
+        self.excludedFiles = Set(["", "-wal", "-shm", "-journal", ".lock"].map { ledgerPath + $0 })
         self.include = include
     }
 

@@ -81,8 +81,10 @@ public final class Watcher: @unchecked Sendable {
 
     /// Watches until `cancel` is cancelled or, with ``WatchOptions/once``, until every file
     /// present has been processed. In-flight files are then cancelled and re-queued.
-    /// - Throws: ``WatchError`` when watching cannot start.
+    /// - Throws: ``WatchError`` when watching cannot start, or when another watcher holds the ledger.
     public func run(cancel: CancelToken = CancelToken(), events log: @escaping @Sendable (WatchEvent) -> Void = { _ in }) throws {
+        let exclusive = try WatcherLock(ledgerPath: ledger.path)
+        defer { exclusive.release() }
         let recovered = try ledger.recoverInterrupted(maxAttempts: options.maxAttempts)
         if recovered > 0 { log(.recovered(count: recovered)) }
         let watch = try DirectoryEvents(root: root, recursive: options.recursive, queue: queue,

@@ -247,3 +247,19 @@ extension WatchShutdownTests {
         #expect(try harness.watcher.ledger.counts()[.done] == 2)
     }
 }
+
+extension WatchShutdownTests {
+    @Test("a second watcher on the same ledger is refused while the first runs, allowed after")
+    func oneWatcherPerLedger() throws {
+        let harness = WatchHarness()
+        defer { harness.cleanup() }
+        try harness.start(harness.options())
+        #expect(harness.waitUntil { FileManager.default.fileExists(atPath: harness.output + "/kino-ledger.sqlite.lock") })
+        Thread.sleep(forTimeInterval: 0.1)
+        let second = try Watcher(options: harness.options(once: true))
+        #expect(throws: WatchError.self) { try second.run() }
+        harness.stop()
+        try second.run()                 // the first has let go
+        #expect(try second.ledger.entries().isEmpty)  // the lock file is not an input
+    }
+}
