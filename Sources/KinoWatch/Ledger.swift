@@ -113,6 +113,12 @@ public final class Ledger: @unchecked Sendable {
         }
     }
 
+    /// Copies the WAL into the database file and truncates it (done when a watcher stops, so a
+    /// ledger at rest is one file).
+    public func checkpoint() throws {
+        try locked { try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+
     /// Size of the database file plus its WAL, in bytes.
     public var fileSize: Int {
         [path, path + "-wal"].reduce(0) { total, file in

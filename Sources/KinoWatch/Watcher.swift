@@ -126,6 +126,7 @@ public final class Watcher: @unchecked Sendable {
         timer.cancel()
         watch.cancel()
         queue.sync {}
+        try? ledger.checkpoint()
     }
 
     /// Stops workers from taking files and cancels the ones in flight.

@@ -71,6 +71,29 @@ struct WatchCrashTests {
         #expect(leftovers.isEmpty, "partial output left: \(leftovers)")
     }
 
+    @Test("SIGTERM: the watcher re-queues what is in flight and exits 0")
+    func terminate() throws {
+        let binary = try #require(KinoBinary.path, "build the kino product first (swift build)")
+        let harness = WatchHarness()
+        defer { harness.cleanup() }
+        let pipeline = harness.directory.file("slow.yaml")
+        try slowPipeline.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        for i in 0..<4 { try TinyMedia.writeWAV(to: harness.input + "/t\(i).wav", seconds: 30) }
+        let out = harness.directory.file("out")
+        let process = try launch(binary, ["watch", harness.input, "-o", out, "--pipeline", pipeline, "--jobs", "2", "--settle", "0.1"])
+        let ledgerPath = out + "/kino-ledger.sqlite"
+        let running = try harness.waitUntil(timeout: 30) {
+            guard FileManager.default.fileExists(atPath: ledgerPath) else { return false }
+            return (try Ledger(path: ledgerPath).counts()[.running] ?? 0) > 0
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(running)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        let counts = try Ledger(path: ledgerPath).counts()
+        #expect(counts[.running] == nil && (counts[.queued] ?? 0) > 0)
+    }
+
     @Test("kino ledger list, show, retry and forget on a watcher's ledger")
     func ledgerCommands() throws {
         let binary = try #require(KinoBinary.path, "build the kino product first (swift build)")
