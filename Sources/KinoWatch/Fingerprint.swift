@@ -4,8 +4,10 @@ import Foundation
 /// A content fingerprint: SHA-256 over the file's size, its first MiB and its last MiB.
 ///
 /// Why sampled and not a full hash: the watcher fingerprints a file when it first settles and
-/// again whenever its size or mtime changes, and media files run to gigabytes; reading two
-/// MiB keeps that cost flat (a few milliseconds) whatever the file size. Container headers
+/// again whenever its size or mtime changes, and media files run to gigabytes; hashing two MiB
+/// keeps that cost flat whatever the file size (measured: 32–39 ms for a 200 MiB file in a
+/// release build, this SHA-256 running at ~100 MB/s, where a full hash of a 4 GB recording would
+/// take ~40 s). Container headers
 /// (at the start, or `moov` at the end) and the size change with almost any re-encode, trim
 /// or replacement, so "content changed" is caught in practice. What it misses: an in-place
 /// edit of the middle that keeps the size — documented as a limit.
