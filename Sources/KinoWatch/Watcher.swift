@@ -85,6 +85,7 @@ public final class Watcher: @unchecked Sendable {
     public func run(cancel: CancelToken = CancelToken(), events log: @escaping @Sendable (WatchEvent) -> Void = { _ in }) throws {
         let exclusive = try WatcherLock(ledgerPath: ledger.path)
         defer { exclusive.release() }
+        lock.withLock { stopping = false }
         let recovered = try ledger.recoverInterrupted(maxAttempts: options.maxAttempts)
         if recovered > 0 { log(.recovered(count: recovered)) }
         let watch = try DirectoryEvents(root: root, recursive: options.recursive, queue: queue,
