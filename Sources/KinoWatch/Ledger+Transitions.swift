@@ -61,6 +61,7 @@ extension Ledger {
 
     /// Takes the oldest queued row (or failed row whose retry time has come) and marks it
     /// running, counting an attempt. `nil` when there is nothing to do.
+    /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
     public func claim() throws -> LedgerEntry? {
         try locked {
             try db.transaction {
@@ -115,6 +116,7 @@ extension Ledger {
     /// After a crash: rows still `running` belong to no one. Each is re-queued (its attempt
     /// stays counted, so a file that crashes the process is quarantined after `maxAttempts`).
     /// - Returns: the number of rows recovered.
+    /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
     @discardableResult
     public func recoverInterrupted(maxAttempts: Int) throws -> Int {
         try locked {
@@ -161,11 +163,13 @@ extension Ledger {
     }
 
     /// Whether any row is queued, running or waiting for a retry (for `--once`).
+    /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
     public func hasPendingWork() throws -> Bool {
         try locked { !(try db.query("SELECT 1 FROM files WHERE state IN ('queued','running','failed') LIMIT 1").isEmpty) }
     }
 
     /// Seconds until the earliest failed row may be retried, if any.
+    /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
     public func nextRetryDelay() throws -> Double? {
         try locked {
             try db.query("SELECT MIN(retry_at) FROM files WHERE state = 'failed'").first?[0].double.map { max(0, $0 - Self.now()) }
@@ -175,6 +179,7 @@ extension Ledger {
 
 extension Ledger {
     /// Size and mtime of every recorded path, so a scan can skip files that have not changed.
+    /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
     public func knownStats() throws -> [String: (Int, Double)] {
         try locked {
             var result: [String: (Int, Double)] = [:]

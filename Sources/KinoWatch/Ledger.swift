@@ -88,11 +88,13 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// The row for `path`, if any.
+    /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
     public func entry(path: String) throws -> LedgerEntry? {
         try locked { try db.query("SELECT \(Self.columns) FROM files WHERE path = ?", [.text(path)]).first.map(Self.entry) }
     }
 
     /// Every row, oldest first, optionally only those in `state`.
+    /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
     public func entries(state: LedgerEntry.State? = nil) throws -> [LedgerEntry] {
         try locked {
             if let state {
@@ -103,6 +105,7 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// Row counts per state.
+    /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
     public func counts() throws -> [LedgerEntry.State: Int] {
         try locked {
             var result: [LedgerEntry.State: Int] = [:]
@@ -115,6 +118,7 @@ public final class Ledger: @unchecked Sendable {
 
     /// Copies the WAL into the database file and truncates it (done when a watcher stops, so a
     /// ledger at rest is one file).
+    /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
     public func checkpoint() throws {
         try locked { try db.execute("PRAGMA wal_checkpoint(TRUNCATE)") }
     }
