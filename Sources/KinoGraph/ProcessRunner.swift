@@ -19,6 +19,9 @@ public struct ProcessOptions: Sendable {
     public var progressInterval: Double
     /// Heavy stages computing at once, across all files being processed.
     public var computeSlots: Int
+    /// Seconds past ``timeout`` after which a run that has not stopped (a source blocked in a C
+    /// call never sees its cancel token) is abandoned: reported failed, its thread left behind.
+    public var abandonAfter: Double = 10
 
     public init(pipeline: String? = nil, outputDirectory: String, jobs: Int = 1,
                 library: PipelineLibrary = .standard(), registry: StageRegistry = .builtIn,
@@ -106,6 +109,16 @@ public final class ProcessRunner: Sendable {
     /// - Returns: the summary, also written to `summary.json` in the output folder.
     public func process(_ input: String, name: String, index: Int = 0, cancel: CancelToken = CancelToken(),
                         events: @escaping @Sendable (ProcessEvent) -> Void = { _ in }) -> FileSummary {
+        guard options.timeout != nil else {
+            return execute(input, name: name, index: index, cancel: cancel, events: events, ownership: nil)
+        }
+        return executeWithDeadline(input, name: name, index: index, cancel: cancel, events: events)
+    }
+
+    /// The work of ``process(_:name:index:cancel:events:)``; `ownership`, when given, decides
+    /// whether this run or an abandoning caller reports the file.
+    func execute(_ input: String, name: String, index: Int, cancel: CancelToken,
+                 events: @escaping @Sendable (ProcessEvent) -> Void, ownership: RunOwnership?) -> FileSummary {
         let started = Date()
         let folder = OutputFolder(root: options.outputDirectory, name: name)
         var summary = FileSummary(input: input, status: .failed, output: folder.workPath,
@@ -117,7 +130,7 @@ public final class ProcessRunner: Sendable {
             try folder.prepare()
         } catch {
             fail("output", error)
-            return finish(summary, folder: folder, index: index, events: events, writeSummary: false)
+            return finish(summary, folder: folder, index: index, events: events, ownership: ownership, writeSummary: false)
         }
 
         let entry: PipelineLibrary.Entry
@@ -131,10 +144,10 @@ public final class ProcessRunner: Sendable {
             entry = try options.library.resolve(choice)
         } catch let error as MediaError {
             fail("probe", error)
-            return finish(summary, folder: folder, index: index, events: events)
+            return finish(summary, folder: folder, index: index, events: events, ownership: ownership)
         } catch {
             fail("pipeline", error)
-            return finish(summary, folder: folder, index: index, events: events)
+            return finish(summary, folder: folder, index: index, events: events, ownership: ownership)
         }
         summary.pipeline = entry.spec.name
         summary.pipelinePath = entry.path
@@ -146,7 +159,7 @@ public final class ProcessRunner: Sendable {
                                              context: BuildContext(inputPath: input, outputDirectory: folder.workPath))
         } catch {
             fail("pipeline", error)
-            return finish(summary, folder: folder, index: index, events: events)
+            return finish(summary, folder: folder, index: index, events: events, ownership: ownership)
         }
 
         let timedOut = Locked(false)
@@ -183,12 +196,16 @@ public final class ProcessRunner: Sendable {
         case .cancelled:
             summary.status = .cancelled
         }
-        return finish(summary, folder: folder, index: index, events: events)
+        return finish(summary, folder: folder, index: index, events: events, ownership: ownership)
     }
 
     /// Stamps the end time, writes `summary.json`, publishes a completed folder, reports.
     private func finish(_ summary: FileSummary, folder: OutputFolder, index: Int,
-                        events: @Sendable (ProcessEvent) -> Void, writeSummary: Bool = true) -> FileSummary {
+                        events: @Sendable (ProcessEvent) -> Void, ownership: RunOwnership?,
+                        writeSummary: Bool = true) -> FileSummary {
+        // An abandoned run that finally returns must not publish or report over the failure
+        // its caller already recorded.
+        guard ownership?.claim() ?? true else { return summary }
         var summary = summary
         summary.finishedAt = Date()
         summary.wallSeconds = summary.finishedAt.timeIntervalSince(summary.startedAt)

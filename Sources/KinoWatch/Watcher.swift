@@ -74,9 +74,11 @@ public final class Watcher: @unchecked Sendable {
                              ledgerPath: options.ledgerPath!, include: options.include)
         ledger = try Ledger(path: options.ledgerPath!)
         settler = FileSettler(settle: options.settle)
-        runner = ProcessRunner(options: ProcessOptions(
+        var processing = ProcessOptions(
             pipeline: options.pipeline, outputDirectory: options.outputDirectory, jobs: 1, library: options.library,
-            registry: options.registry, timeout: options.timeout, progressInterval: 5))
+            registry: options.registry, timeout: options.timeout, progressInterval: 5)
+        processing.abandonAfter = options.abandonAfter
+        runner = ProcessRunner(options: processing)
     }
 
     /// Watches until `cancel` is cancelled or, with ``WatchOptions/once``, until every file
@@ -171,7 +173,7 @@ public final class Watcher: @unchecked Sendable {
                 if stopping { token.cancel() }
             }
             log(.started(entry))
-            let summary = run(entry, cancel: token, log: log)
+            let summary = runner.process(entry.path, name: entry.output, cancel: token)
             let interrupted = lock.withLock { () -> Bool in
                 active[entry.id] = nil
                 return stopping && summary.status == .cancelled
@@ -187,32 +189,6 @@ public final class Watcher: @unchecked Sendable {
             }
             log(.finished(entry, summary))
         }
-    }
-
-    /// Processes one file; with a timeout, gives up waiting for a run that does not stop.
-    ///
-    /// A cancelled run normally ends within a packet, but a source blocked in a C call never
-    /// looks at its token; after ``WatchOptions/abandonAfter`` more seconds the worker stops
-    /// waiting so the queue moves on. The abandoned run finishes (or not) on its own thread.
-    private func run(_ entry: LedgerEntry, cancel: CancelToken, log: @Sendable (WatchEvent) -> Void) -> FileSummary {
-        guard let timeout = options.timeout else { return runner.process(entry.path, name: entry.output, cancel: cancel) }
-        let result = ResultBox()
-        let finished = DispatchSemaphore(value: 0)
-        let started = Date()
-        DispatchQueue.global().async { [runner] in
-            result.set(runner.process(entry.path, name: entry.output, cancel: cancel))
-            finished.signal()
-        }
-        if finished.wait(timeout: .now() + timeout + options.abandonAfter) == .success, let summary = result.get() {
-            return summary
-        }
-        cancel.cancel()
-        let message = String(format: "still running %.1f s after its %.1f s timeout (blocked where it cannot be cancelled); abandoned",
-                             options.abandonAfter, timeout)
-        log(.warning("\(entry.path): \(message)"))
-        return FileSummary(input: entry.path, status: .failed,
-                           error: FileSummary.Failure(stage: "timeout", seconds: nil, message: message),
-                           wallSeconds: Date().timeIntervalSince(started), startedAt: started)
     }
 
     /// Walks `directory` and hands every acceptable file not already recorded as it is now to
@@ -267,10 +243,3 @@ public final class Watcher: @unchecked Sendable {
     static func now() -> Double { Date().timeIntervalSince1970 }
 }
 
-/// A summary handed from a run's thread to the worker waiting for it.
-private final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: FileSummary?
-    func set(_ summary: FileSummary) { lock.withLock { value = summary } }
-    func get() -> FileSummary? { lock.withLock { value } }
-}

@@ -19,6 +19,7 @@ struct ProcessCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder.") var output: String = "kino-out"
     @Option(help: "Files processed at once.") var jobs: Int = 1
     @Option(help: "Give up on a file after this many seconds (counts as a failure).") var timeout: Double?
+    @Option(help: "Seconds past --timeout after which a run that does not stop is abandoned.") var abandonAfter: Double = 10
     @Flag(help: "Print each file's summary.json to standard output when it ends.") var stats = false
 
     func validate() throws {
@@ -38,8 +39,9 @@ struct ProcessCommand: ParsableCommand {
         }
         let trap = SignalTrap()
         let display = ProgressDisplay(total: files.count)
-        let runner = ProcessRunner(options: ProcessOptions(
-            pipeline: pipeline, outputDirectory: output, jobs: jobs, library: library, timeout: timeout))
+        var options = ProcessOptions(pipeline: pipeline, outputDirectory: output, jobs: jobs, library: library, timeout: timeout)
+        options.abandonAfter = abandonAfter
+        let runner = ProcessRunner(options: options)
         let printStats = stats
         let summaries = runner.run(files, cancel: trap.token) { event in
             display.handle(event)

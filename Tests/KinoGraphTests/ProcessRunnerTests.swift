@@ -102,6 +102,36 @@ struct ProcessRunnerTests {
         #expect(leftovers.isEmpty)
     }
 
+    @Test("a run that ignores cancellation is abandoned after timeout + grace, and never published later")
+    func abandon() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        var registry = StageRegistry.builtIn
+        registry.register(StageKind(name: "block", summary: "sleeps on stuck* inputs", inputs: "none", output: "audio",
+                                    options: []) { _, context in SleepingSource(path: context.inputPath) })
+        try """
+            name: block
+            stages:
+              - {id: source, kind: block}
+              - {id: facts, kind: measure, inputs: [source]}
+              - {id: out, kind: jsonl, inputs: [facts], options: {path: facts.jsonl}}
+            """.write(toFile: directory.file("block.yaml"), atomically: true, encoding: .utf8)
+        for name in ["stuck.wav", "good.wav"] { try TinyMedia.writeWAV(to: directory.file(name), seconds: 0.1) }
+        var settings = options(directory.file("out"), pipeline: directory.file("block.yaml"))
+        settings.registry = registry
+        settings.timeout = 0.2
+        settings.abandonAfter = 0.2
+        let began = Date()
+        let summaries = ProcessRunner(options: settings).run([directory.file("stuck.wav"), directory.file("good.wav")])
+        #expect(Date().timeIntervalSince(began) < 1.4)           // the stuck source sleeps 1.5 s
+        #expect(summaries[0].status == .failed && summaries[0].error?.stage == "timeout")
+        #expect(summaries[0].error?.message.contains("abandoned") == true)
+        #expect(summaries[1].status == .completed, "\(summaries[1].line)")
+        Thread.sleep(forTimeInterval: 1.6)                       // the stuck run ends (cancelled) meanwhile
+        #expect(!FileManager.default.fileExists(atPath: directory.file("out/stuck")))
+        #expect(try FileSummary.read(from: directory.file("out/stuck.incomplete/summary.json")).error?.stage == "timeout")
+    }
+
     @Test("folder names: stems, numbered on collision, never hidden")
     func names() {
         #expect(OutputFolder.uniqueNames(for: ["x/a.mp4", "y/a.wav", "a", "b.c.mp4"]) == ["a", "a-2", "a-3", "b.c"])
@@ -119,6 +149,18 @@ struct ProcessRunnerTests {
         let names = PipelineLibrary.standard().list().map(\.name)
         #expect(names.contains("overview") && names.contains("overview-video") && names.contains("overview-audio"))
         #expect(throws: GraphError.self) { try library.resolve("no-such-pipeline") }
+    }
+}
+
+/// A source that sleeps 1.5 s without looking at its cancel token for inputs named `stuck*`
+/// (as a decoder blocked in a C read would) and ends at once for the others.
+final class SleepingSource: SourceStage {
+    let path: String?
+    init(path: String?) { self.path = path }
+    var inputTypes: [PortType] { [] }
+    var outputType: PortType? { .audio }
+    func produce(into output: StageOutput) throws {
+        if path.map({ ($0 as NSString).lastPathComponent.hasPrefix("stuck") }) == true { Thread.sleep(forTimeInterval: 1.5) }
     }
 }
 
