@@ -27,14 +27,8 @@ final class FFmpegAudioSource: AudioSource {
         streamIndex = index
         let stream = demuxer.stream(index)
         timeBase = Rational(stream.pointee.time_base)
-        guard let decoder = avcodec_find_decoder(stream.pointee.codecpar.pointee.codec_id),
-              let ctx = avcodec_alloc_context3(decoder) else {
-            throw MediaError(.unsupported, operation: "opening audio", path: path, message: "no decoder for this audio codec")
-        }
+        let ctx = try demuxer.openDecoder(stream: index, threads: nil, what: "audio")
         codec = ctx
-        try FF.check(avcodec_parameters_to_context(ctx, stream.pointee.codecpar), "configuring audio decoder", path: path)
-        ctx.pointee.pkt_timebase = stream.pointee.time_base
-        try FF.check(avcodec_open2(ctx, decoder, nil), "opening audio decoder", path: path)
         if ctx.pointee.sample_rate <= 0 || ctx.pointee.ch_layout.nb_channels <= 0 {
             throw MediaError(.corrupt, operation: "opening audio", path: path, message: "audio stream has no sample rate or channels")
         }

@@ -68,6 +68,35 @@ final class Demuxer {
         }
     }
 
+    /// Opens a decoder for stream `index`, configured from the container.
+    /// - Parameters:
+    ///   - threads: Decoder threads (0 lets FFmpeg choose); nil keeps FFmpeg's default.
+    ///   - what: Words for errors, e.g. "video".
+    func openDecoder(stream index: Int, threads: Int?, what: String) throws -> UnsafeMutablePointer<AVCodecContext> {
+        let st = stream(index)
+        guard let decoder = avcodec_find_decoder(st.pointee.codecpar.pointee.codec_id) else {
+            let name = avcodec_get_name(st.pointee.codecpar.pointee.codec_id).map { String(cString: $0) } ?? "?"
+            throw MediaError(.unsupported, operation: "opening \(what)", path: path, message: "no decoder for codec \(name)")
+        }
+        guard let ctx = avcodec_alloc_context3(decoder) else {
+            throw MediaError(.codec, operation: "opening \(what)", path: path, message: "out of memory")
+        }
+        do {
+            try FF.check(avcodec_parameters_to_context(ctx, st.pointee.codecpar), "configuring the \(what) decoder", path: path)
+            ctx.pointee.pkt_timebase = st.pointee.time_base
+            if let threads {
+                ctx.pointee.thread_count = Int32(max(0, threads))
+                ctx.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
+            }
+            try FF.check(avcodec_open2(ctx, decoder, nil), "opening the \(what) decoder", path: path)
+        } catch {
+            var owned: UnsafeMutablePointer<AVCodecContext>? = ctx
+            avcodec_free_context(&owned)
+            throw error
+        }
+        return ctx
+    }
+
     /// Rewinds to the start of the file.
     func rewind() throws {
         let code = avformat_seek_file(ctx, -1, Int64.min, 0, 0, 0)

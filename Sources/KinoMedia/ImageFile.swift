@@ -67,19 +67,8 @@ public enum ImageFile {
         let sws = sws_getContext(c.pointee.width, c.pointee.height, srcFormat, c.pointee.width, c.pointee.height, dstFormat,
                                  SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, nil, nil, nil)
         defer { sws_freeContext(sws) }
-        frame.bytes.withUnsafeBufferPointer { src in
-            var planes: [UnsafePointer<UInt8>?] = [src.baseAddress, nil, nil, nil]
-            var strides: [Int32] = [Int32(frame.width * frame.layout.channels), 0, 0, 0]
-            withUnsafeMutablePointer(to: &picture.pointer.pointee.data) { d in
-                withUnsafeMutablePointer(to: &picture.pointer.pointee.linesize) { l in
-                    d.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { dst in
-                        l.withMemoryRebound(to: Int32.self, capacity: 8) { dstStride in
-                            _ = sws_scale(sws, &planes, &strides, 0, c.pointee.height, dst, dstStride)
-                        }
-                    }
-                }
-            }
-        }
+        swsScale(sws, from: frame.bytes, width: frame.width, height: frame.height, channels: frame.layout.channels,
+                 into: picture.pointer)
         try FF.check(avcodec_send_frame(c, picture.pointer), "encoding an image", path: path)
         try FF.check(avcodec_send_frame(c, nil), "encoding an image", path: path)
         let packet = Packet()

@@ -133,3 +133,21 @@ final class Scaler {
         return out
     }
 }
+
+/// Runs `context` over packed 8-bit pixels (`channels` per pixel) into the planes of `frame`.
+func swsScale(_ context: OpaquePointer?, from bytes: [UInt8], width: Int, height: Int, channels: Int,
+              into frame: UnsafeMutablePointer<AVFrame>) {
+    bytes.withUnsafeBufferPointer { src in
+        var planes: [UnsafePointer<UInt8>?] = [src.baseAddress, nil, nil, nil]
+        var strides: [Int32] = [Int32(width * channels), 0, 0, 0]
+        withUnsafeMutablePointer(to: &frame.pointee.data) { d in
+            withUnsafeMutablePointer(to: &frame.pointee.linesize) { l in
+                d.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { dst in
+                    l.withMemoryRebound(to: Int32.self, capacity: 8) { dstStride in
+                        _ = sws_scale(context, &planes, &strides, 0, Int32(height), dst, dstStride)
+                    }
+                }
+            }
+        }
+    }
+}

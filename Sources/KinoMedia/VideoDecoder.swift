@@ -75,19 +75,7 @@ public final class VideoDecoder: @unchecked Sendable {
         let stream = demuxer.stream(index)
         info = MediaProbe.describe(stream, index: index)
         timeBase = Rational(stream.pointee.time_base)
-        guard let decoder = avcodec_find_decoder(stream.pointee.codecpar.pointee.codec_id) else {
-            throw MediaError(.unsupported, operation: "opening video", path: path,
-                             message: "no decoder for codec \(info.codec)")
-        }
-        guard let ctx = avcodec_alloc_context3(decoder) else {
-            throw MediaError(.codec, operation: "opening video", path: path, message: "out of memory")
-        }
-        codec = ctx
-        try FF.check(avcodec_parameters_to_context(ctx, stream.pointee.codecpar), "configuring decoder", path: path)
-        ctx.pointee.thread_count = Int32(max(0, options.threads))
-        ctx.pointee.thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE
-        ctx.pointee.pkt_timebase = stream.pointee.time_base
-        try FF.check(avcodec_open2(ctx, decoder, nil), "opening decoder \(info.codec)", path: path)
+        codec = try demuxer.openDecoder(stream: index, threads: options.threads, what: "video")
     }
 
     deinit {

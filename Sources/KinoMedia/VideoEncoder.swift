@@ -168,19 +168,7 @@ public final class VideoEncoder: @unchecked Sendable {
         let srcFormat = input.layout == .gray8 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24
         sws = sws_getCachedContext(sws, Int32(width), Int32(height), srcFormat, ctx.pointee.width, ctx.pointee.height,
                                    AV_PIX_FMT_YUV420P, SWS_BICUBIC | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INP, nil, nil, nil)
-        input.bytes.withUnsafeBufferPointer { src in
-            var planes: [UnsafePointer<UInt8>?] = [src.baseAddress, nil, nil, nil]
-            var strides: [Int32] = [Int32(width * input.layout.channels), 0, 0, 0]
-            withUnsafeMutablePointer(to: &frame.pointer.pointee.data) { d in
-                withUnsafeMutablePointer(to: &frame.pointer.pointee.linesize) { l in
-                    d.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { dst in
-                        l.withMemoryRebound(to: Int32.self, capacity: 8) { dstStride in
-                            _ = sws_scale(sws, &planes, &strides, 0, Int32(height), dst, dstStride)
-                        }
-                    }
-                }
-            }
-        }
+        swsScale(sws, from: input.bytes, width: width, height: height, channels: input.layout.channels, into: frame.pointer)
     }
 
     private func send(_ f: UnsafeMutablePointer<AVFrame>?) throws {
