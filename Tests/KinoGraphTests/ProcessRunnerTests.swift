@@ -197,6 +197,8 @@ struct ProcessCommandTests {
                                   "-o", directory.file("out")])
         #expect(result.status == 1)
         #expect(result.errors.contains("bad.wav: failed in stage 'probe'"))
+        #expect(result.errors.contains("speech.wav: started (8.0 s of media)"))   // plain lines: stderr is a pipe
+        #expect(!result.errors.contains("\r"))
         #expect(try FileSummary.read(from: directory.file("out/speech/summary.json")).status == .completed)
     }
 

@@ -55,7 +55,7 @@ struct WatchTests {
         #expect(folders.count == 200 && folders.allSatisfy { !$0.hasSuffix(".incomplete") })
     }
 
-    @Test("a corrupt file is quarantined with its error while the others finish")
+    @Test("a corrupt file is quarantined with its error while the others finish; replaced by a good one, it is redone")
     func corrupt() throws {
         let harness = WatchHarness()
         defer { harness.cleanup() }
@@ -67,6 +67,13 @@ struct WatchTests {
         #expect(bad.lastError?.contains("stage 'probe'") == true)
         #expect(try harness.watcher.ledger.counts()[.done] == 3)
         #expect(!FileManager.default.fileExists(atPath: harness.output + "/bad"))
+
+        // Fixed content under the same name (say, a download that finally completed): taken again.
+        try TinyMedia.writeWAV(to: harness.input + "/bad.wav", seconds: 0.3)
+        try harness.runOnce(harness.options(maxAttempts: 2))
+        let fixed = try #require(try harness.watcher.ledger.entry(path: harness.path("bad.wav")))
+        #expect(fixed.state == .done && fixed.attempts == 1 && fixed.lastError == nil)
+        #expect(FileManager.default.fileExists(atPath: harness.output + "/bad/summary.json"))
     }
 
     @Test("temporary names wait; a file renamed or moved in is taken")
