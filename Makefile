@@ -7,7 +7,8 @@ SWIFT ?= swift
 DEMO_OUT ?= demo-out
 KINO_RELEASE := .build/release/kino
 
-.PHONY: setup build release demo test samples clean
+.PHONY: setup build release demo test samples install clean
+PREFIX ?= /usr/local
 
 # Installs the system packages that are missing (Debian/Ubuntu; needs root or sudo).
 setup:
@@ -30,6 +31,8 @@ demo: release
 	$(KINO_RELEASE) frames samples/clip720.mp4 --count 8 --short-side 224 -o $(DEMO_OUT)/clip720-frames
 	$(KINO_RELEASE) frames samples/longgop.mp4 --times 0,9.99,10,19.9 -o $(DEMO_OUT)/longgop-frames
 	$(KINO_RELEASE) frames samples/vfr.mp4 --fps 2 --size 160x120 -o $(DEMO_OUT)/vfr-frames
+	$(KINO_RELEASE) pipelines
+	$(KINO_RELEASE) process samples/clip720.mp4 samples/vfr.mp4 samples/speech.wav samples/music.flac --jobs 2 -o $(DEMO_OUT)/process
 	@echo "demo outputs in $(DEMO_OUT)/"
 
 test: setup
@@ -38,6 +41,12 @@ test: setup
 
 samples:
 	samples/make-samples.sh
+
+# Installs the binary and the bundled pipelines where `kino` looks for them (PREFIX/share/kino/pipelines).
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/kino/pipelines
+	install -m 755 $(KINO_RELEASE) $(DESTDIR)$(PREFIX)/bin/kino
+	install -m 644 pipelines/*.yaml $(DESTDIR)$(PREFIX)/share/kino/pipelines/
 
 clean:
 	rm -rf .build $(DEMO_OUT)

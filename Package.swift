@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "KinoDSP", targets: ["KinoDSP"]),
         .library(name: "KinoTensor", targets: ["KinoTensor"]),
         .library(name: "KinoGraph", targets: ["KinoGraph"]),
+        .library(name: "KinoWatch", targets: ["KinoWatch"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +28,10 @@ let package = Package(
             pkgConfig: "sndfile", providers: [.apt(["libsndfile1-dev"])]
         ),
         .systemLibrary(
+            name: "CSQLite", path: "Sources/CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS",
             pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]
         ),
@@ -39,10 +44,11 @@ let package = Package(
             name: "KinoGraph",
             dependencies: ["KinoMedia", "KinoDSP", .product(name: "Yams", package: "Yams")]
         ),
+        .target(name: "KinoWatch", dependencies: ["KinoGraph", "CSQLite"]),
         .executableTarget(
             name: "kino",
             dependencies: [
-                "KinoMedia", "KinoDSP", "KinoGraph",
+                "KinoMedia", "KinoDSP", "KinoGraph", "KinoWatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -52,6 +58,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoDSP", "KinoTestSupport"]),
         .testTarget(name: "KinoFlowTests", dependencies: ["KinoDSP"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KinoWatchTests", dependencies: ["KinoWatch", "KinoGraph", "KinoTestSupport"]),
     ]
 )
 

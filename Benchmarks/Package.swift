@@ -24,5 +24,11 @@ let package = Package(
             dependencies: [.product(name: "KinoDSP", package: "Kino")],
             path: "Sources/flow-bench"
         ),
+        // `swift run -c release --package-path Benchmarks watch-bench [--files N] [--jobs J]`
+        .executableTarget(
+            name: "watch-bench",
+            dependencies: [.product(name: "KinoWatch", package: "Kino"), .product(name: "KinoGraph", package: "Kino")],
+            path: "Sources/watch-bench"
+        ),
     ]
 )

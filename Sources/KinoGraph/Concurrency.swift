@@ -48,7 +48,10 @@ public final class CancelToken: @unchecked Sendable {
     }
 
     /// Runs `handler` once on cancellation (at once if already cancelled).
-    func onCancel(_ handler: @escaping @Sendable () -> Void) {
+    ///
+    /// Handlers are kept until the token is cancelled, so register one per token, not one per
+    /// unit of work on a long-lived token.
+    public func onCancel(_ handler: @escaping @Sendable () -> Void) {
         let runNow = state.withLock { s -> Bool in
             if s.cancelled { return true }
             s.handlers.append(handler)

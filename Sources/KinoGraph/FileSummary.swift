@@ -1,0 +1,155 @@
+import Foundation
+
+/// What happened to one input file: the content of its `summary.json`.
+///
+/// Written into the file's output folder whatever the outcome, so a folder without a
+/// summary (or still named `.incomplete`) is never mistaken for a finished one.
+public struct FileSummary: Sendable, Codable, Equatable {
+    /// How processing of the file ended.
+    public enum Status: String, Sendable, Codable {
+        /// The pipeline ran to the end; the output folder has its final name.
+        case completed
+        /// Probing, building or running the pipeline failed; see ``FileSummary/error``.
+        case failed
+        /// Stopped by a signal or a caller's cancel token before finishing.
+        case cancelled
+    }
+
+    /// Why a file failed: the stage (or `probe`, `pipeline`, `output`, `timeout`), the media
+    /// time reached and the cause.
+    public struct Failure: Sendable, Codable, Equatable {
+        public var stage: String
+        public var seconds: Double?
+        public var message: String
+
+        public init(stage: String, seconds: Double?, message: String) {
+            self.stage = stage
+            self.seconds = seconds
+            self.message = message
+        }
+    }
+
+    /// The input file as given.
+    public var input: String
+    /// The output folder: `OUTDIR/<name>` when completed, `OUTDIR/<name>.incomplete` otherwise;
+    /// `nil` when the file was never started.
+    public var output: String?
+    /// The pipeline's name (`nil` when it could not be chosen or read).
+    public var pipeline: String?
+    /// The pipeline file that was run.
+    public var pipelinePath: String?
+    public var status: Status
+    public var error: Failure?
+    /// The file's duration according to its container, in seconds.
+    public var mediaDuration: Double?
+    /// Media time the slowest source had reached when the run ended.
+    public var mediaSeconds: Double?
+    /// Wall-clock seconds spent on this file (probe, build and run).
+    public var wallSeconds: Double
+    /// `mediaSeconds / wallSeconds`: how many times faster than real time.
+    public var speed: Double?
+    public var startedAt: Date
+    public var finishedAt: Date
+    /// Per-stage statistics of the run (empty when it never started).
+    public var stages: [StageStats]
+    /// Files the sinks wrote, with paths relative to the output folder.
+    public var outputs: [OutputFile]
+
+    /// A summary; everything but the input and the status may be filled in as the file goes.
+    public init(input: String, status: Status, output: String? = nil, pipeline: String? = nil,
+                pipelinePath: String? = nil, error: Failure? = nil, mediaDuration: Double? = nil,
+                mediaSeconds: Double? = nil, wallSeconds: Double = 0, speed: Double? = nil,
+                startedAt: Date = Date(), finishedAt: Date = Date(), stages: [StageStats] = [],
+                outputs: [OutputFile] = []) {
+        self.input = input
+        self.status = status
+        self.output = output
+        self.pipeline = pipeline
+        self.pipelinePath = pipelinePath
+        self.error = error
+        self.mediaDuration = mediaDuration
+        self.mediaSeconds = mediaSeconds
+        self.wallSeconds = wallSeconds
+        self.speed = speed
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.stages = stages
+        self.outputs = outputs
+    }
+
+    /// One line for a log: `file: completed in 2.1 s (3.0× realtime) → out/clip`.
+    public var line: String {
+        var text = "\(input): \(status.rawValue)"
+        if let error {
+            let time = error.seconds.map { String(format: " at %.3f s", $0) } ?? ""
+            text += " in stage '\(error.stage)'\(time): \(error.message)"
+        } else {
+            text += String(format: " in %.2f s", wallSeconds)
+            if let speed { text += String(format: " (%.1f× realtime)", speed) }
+        }
+        if let output { text += " → \(output)" }
+        return text
+    }
+
+    /// Pretty-printed JSON with sorted keys and ISO 8601 dates.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+
+    /// Reads a `summary.json` written by ``jsonData()``.
+    public static func read(from path: String) throws -> FileSummary {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(FileSummary.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+}
+
+/// Where a file is during ``ProcessRunner`` work, for progress displays.
+public struct FileProgress: Sendable, Equatable {
+    /// Position of the file in the list given to ``ProcessRunner/run(_:cancel:events:)``.
+    public var index: Int
+    public var input: String
+    /// Media time the slowest source has reached.
+    public var mediaSeconds: Double
+    /// Container duration, when known.
+    public var duration: Double?
+    public var wallSeconds: Double
+
+    public init(index: Int, input: String, mediaSeconds: Double, duration: Double?, wallSeconds: Double) {
+        self.index = index
+        self.input = input
+        self.mediaSeconds = mediaSeconds
+        self.duration = duration
+        self.wallSeconds = wallSeconds
+    }
+
+    /// Media seconds per wall second, once there is something to divide.
+    public var speed: Double? {
+        wallSeconds > 0.05 && mediaSeconds > 0 ? mediaSeconds / wallSeconds : nil
+    }
+
+    /// Seconds left at the current speed.
+    public var eta: Double? {
+        guard let speed, let duration else { return nil }
+        return max(0, duration - mediaSeconds) / speed
+    }
+
+    /// Done fraction in 0…1, when the duration is known.
+    public var fraction: Double? {
+        guard let duration, duration > 0 else { return nil }
+        return min(1, max(0, mediaSeconds / duration))
+    }
+}
+
+/// What ``ProcessRunner`` reports while it works.
+public enum ProcessEvent: Sendable {
+    /// A file was started (after probing): its index, path and duration.
+    case started(index: Int, input: String, duration: Double?)
+    /// A snapshot of a running file.
+    case progress(FileProgress)
+    /// A file ended (in any way); its summary has been written.
+    case finished(index: Int, summary: FileSummary)
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// Small media files written without any tool, for tests that need many of them.
+public enum TinyMedia {
+    /// A 16-bit mono PCM WAV file: a sine tone of `seconds` at `sampleRate`.
+    ///
+    /// The header is written by hand (RIFF/WAVE, `fmt ` chunk with PCM format 1, `data` chunk),
+    /// so a thousand files cost milliseconds; libsndfile and FFmpeg read them as they would any WAV.
+    public static func wavData(seconds: Double, sampleRate: Int = 8000, frequency: Double = 440) -> Data {
+        let count = Int((seconds * Double(sampleRate)).rounded())
+        var data = Data()
+        func put32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+        func put16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { data.append(contentsOf: $0) } }
+        data.append(contentsOf: Array("RIFF".utf8)); put32(UInt32(36 + count * 2))
+        data.append(contentsOf: Array("WAVEfmt ".utf8)); put32(16)
+        put16(1); put16(1); put32(UInt32(sampleRate)); put32(UInt32(sampleRate * 2)); put16(2); put16(16)
+        data.append(contentsOf: Array("data".utf8)); put32(UInt32(count * 2))
+        for i in 0..<count {
+            let value = sin(2 * Double.pi * frequency * Double(i) / Double(sampleRate)) * 12000
+            put16(UInt16(bitPattern: Int16(value)))
+        }
+        return data
+    }
+
+    /// Writes ``wavData(seconds:sampleRate:frequency:)`` to `path`.
+    public static func writeWAV(to path: String, seconds: Double, sampleRate: Int = 8000, frequency: Double = 440) throws {
+        try wavData(seconds: seconds, sampleRate: sampleRate, frequency: frequency).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Bytes that no demuxer accepts, under whatever name the test gives them.
+    public static func writeCorrupt(to path: String, bytes: Int = 4096) throws {
+        var generator = SystemRandomNumberGenerator()
+        let junk = (0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        try Data(junk).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+/// The `kino` binary built by `swift build` in this checkout, for end-to-end tests.
+public enum KinoBinary {
+    public static var path: String? {
+        for configuration in ["debug", "release"] {
+            let candidate = "\(Repository.root)/.build/\(configuration)/kino"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
