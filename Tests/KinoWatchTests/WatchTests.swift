@@ -13,7 +13,7 @@ struct WatchTests {
         try harness.start(harness.options(settle: 0.2))
         let path = harness.input + "/slow.wav"
         let data = TinyMedia.wavData(seconds: 2)
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         let chunk = data.count / 5
         for i in 0..<5 {
