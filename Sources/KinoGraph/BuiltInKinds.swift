@@ -1,8 +1,10 @@
+import KinoDSP
 import KinoMedia
 
 /// Option declarations and constructors of the stage kinds built into KinoGraph.
 enum BuiltInKinds {
-    static let all: [StageKind] = [syntheticVideo, syntheticAudio, sample, audio, spectrogram, pairs, join, measure, jsonl]
+    static let all: [StageKind] = [syntheticVideo, syntheticAudio, sample, audio, spectrogram, flow, flowViz, flowStats,
+                                   pairs, join, measure, jsonl]
         + MediaKinds.all
 
     static let syntheticVideo = StageKind(
@@ -89,6 +91,61 @@ enum BuiltInKinds {
             return try SpectrogramStage(kind: ast ? .ast : .fbank, stepFrames: max(1, Int((hop * 100).rounded())),
                                         melBins: o.int("mel_bins")!)
         }
+
+    static let flow = StageKind(
+        name: "flow", summary: "Dense optical flow (DIS) between consecutive frames, reusing each frame's pyramid.",
+        inputs: "video", output: "flow",
+        options: [
+            OptionSpec("preset", .choice(DISOptions.Preset.allCases.map(\.rawValue)), default: .string("fast"),
+                       "OpenCV's DIS preset the other options start from"),
+            OptionSpec("threads", .int, default: .int(1), minimum: 1, "threads for one flow field (1 or 2)"),
+            OptionSpec("finest_scale", .int, minimum: 0, "finest pyramid level computed (0 = full resolution)"),
+            OptionSpec("patch_size", .int, minimum: 2, "patch side in pixels"),
+            OptionSpec("patch_stride", .int, minimum: 1, "pixels between patches"),
+            OptionSpec("iterations", .int, minimum: 1, "gradient-descent iterations per patch"),
+            OptionSpec("refinement_iterations", .int, minimum: 0, "variational refinement iterations (0 = off)"),
+            OptionSpec("alpha", .double, minimum: 0, "refinement smoothness weight"),
+            OptionSpec("gamma", .double, minimum: 0, "refinement gradient-constancy weight"),
+            OptionSpec("delta", .double, minimum: 0, "refinement colour-constancy weight"),
+            OptionSpec("mean_normalization", .bool, "subtract patch means before matching"),
+            OptionSpec("propagation", .bool, "spatial propagation between patches"),
+            OptionSpec("temporal_prior", .bool, default: .bool(false), "start each pair from the previous flow"),
+            OptionSpec("flo_dir", .string, "also write each field as .flo into this folder (under the output directory)"),
+        ]) { o, context in
+            var d = DISOptions.preset(DISOptions.Preset(rawValue: o.string("preset")!)!)
+            d.threads = min(2, o.int("threads")!)
+            if let v = o.int("finest_scale") { d.finestScale = v }
+            if let v = o.int("patch_size") { d.patchSize = v }
+            if let v = o.int("patch_stride") { d.patchStride = v }
+            if let v = o.int("iterations") { d.gradientDescentIterations = v }
+            if let v = o.int("refinement_iterations") { d.variationalIterations = v }
+            if let v = o.double("alpha") { d.alpha = Float(v) }
+            if let v = o.double("gamma") { d.gamma = Float(v) }
+            if let v = o.double("delta") { d.delta = Float(v) }
+            if let v = o.bool("mean_normalization") { d.meanNormalization = v }
+            if let v = o.bool("propagation") { d.spatialPropagation = v }
+            d.temporalPrior = o.bool("temporal_prior")!
+            do {
+                return try FlowStage(options: d, floDirectory: o.string("flo_dir").map(context.outputPath))
+            } catch {
+                throw GraphError.invalidOption(stage: o.stage, option: "flow options", expected: "a valid DIS configuration", got: "\(error)", line: nil)
+            }
+        }
+
+    static let flowViz = StageKind(
+        name: "flow-viz", summary: "Draws flow with the Middlebury colour wheel, as frames for the video or frames sinks.",
+        inputs: "flow", output: "video",
+        options: [
+            OptionSpec("max_radius", .double, minimum: 0.001,
+                       "speed in pixels drawn fully saturated (fixed scale, no flicker); default: each field's maximum"),
+        ]) { o, _ in FlowVisualStage(maxRadius: o.double("max_radius").map(Float.init)) }
+
+    static let flowStats = StageKind(
+        name: "flow-stats", summary: "Motion statistics per frame pair as events.",
+        inputs: "flow", output: "event",
+        options: [
+            OptionSpec("moving_threshold", .double, default: .double(0.5), minimum: 0, "pixels of motion that count as moving"),
+        ]) { o, _ in FlowStatisticsStage(movingThreshold: Float(o.double("moving_threshold")!)) }
 
     static let pairs = StageKind(
         name: "pairs", summary: "Consecutive frame pairs (t, t+1), for optical flow.",

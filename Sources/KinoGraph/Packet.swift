@@ -19,6 +19,8 @@ public enum PortType: String, Sendable, Codable, CaseIterable, CustomStringConve
     case event
     /// Spectrogram rows with a time range (``Payload/spectrogram(_:)``).
     case spectrogram
+    /// Dense optical flow between two frames (``Payload/flow(_:)``).
+    case flow
     /// A packet from each of two inputs matched by time (``Payload/joined(_:_:)``).
     case joined
     /// Accepts every type; only valid on inputs.
@@ -121,6 +123,8 @@ public indirect enum Payload: Sendable {
     case event(Event)
     /// A block of spectrogram rows (an AST model input, or a strip for display).
     case spectrogram(SpectrogramBlock)
+    /// Optical flow from one frame to the next.
+    case flow(FlowPacket)
     /// A packet from the first input matched with the second input's packet at that time.
     case joined(Packet, Packet?)
     /// Stream facts; allowed on every edge.
@@ -135,6 +139,7 @@ public indirect enum Payload: Sendable {
         case .framePair: .framePair
         case .event: .event
         case .spectrogram: .spectrogram
+        case .flow: .flow
         case .joined: .joined
         case .info: nil
         }
@@ -193,6 +198,7 @@ public struct Packet: Sendable {
             return overhead + a.bytes.count + b.bytes.count + (a.floats.count + b.floats.count) * 4
         case .event(let e): return overhead + e.payload.count * 32
         case .spectrogram(let b): return overhead + b.features.values.count * 4
+        case .flow(let f): return overhead + f.field.uv.count * 4
         case .joined(let a, let b): return overhead + a.byteSize + (b?.byteSize ?? 0)
         case .info: return overhead
         }

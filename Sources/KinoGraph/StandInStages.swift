@@ -1,3 +1,4 @@
+import KinoDSP
 import Foundation
 import KinoMedia
 
@@ -139,6 +140,10 @@ public final class MeasureStage: ProcessingStage {
                                 "mean_abs_diff": .number(n == 0 ? 0 : Double(total) / Double(n))])
         case .event(let e):
             return (e.end, ["type": "event", "from": .string(e.stage)])
+        case .flow(let f):
+            let stats = MotionStatistics(f.field)
+            return (f.toSeconds, ["type": "flow", "from": .number(Double(f.fromIndex)), "to": .number(Double(f.toIndex)),
+                                  "mean_magnitude": .number(Double(stats.meanMagnitude))])
         case .spectrogram(let b):
             // Mean log-mel energy of the real rows, and the loudest frame's mean: a coarse loudness trace.
             var total: Double = 0, loudest = -Double.infinity

@@ -7,6 +7,7 @@ struct Kino: AsyncParsableCommand {
         abstract: "A media-processing pipeline: decode, sample, flow, spectrograms, models.",
         version: "0.1.0",
         subcommands: [ProbeCommand.self, FramesCommand.self, SpectrogramCommand.self, ProcessCommand.self,
-                      PipelineCommand.self, PipelinesCommand.self, WatchCommand.self, LedgerCommand.self]
+                      PipelineCommand.self, PipelinesCommand.self, WatchCommand.self, LedgerCommand.self,
+                      FlowCommand.self]
     )
 }
