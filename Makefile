@@ -31,6 +31,9 @@ demo: release
 	$(KINO_RELEASE) frames samples/clip720.mp4 --count 8 --short-side 224 -o $(DEMO_OUT)/clip720-frames
 	$(KINO_RELEASE) frames samples/longgop.mp4 --times 0,9.99,10,19.9 -o $(DEMO_OUT)/longgop-frames
 	$(KINO_RELEASE) frames samples/vfr.mp4 --fps 2 --size 160x120 -o $(DEMO_OUT)/vfr-frames
+	$(KINO_RELEASE) spectrogram samples/speech.wav --ast -o $(DEMO_OUT)/speech-ast.npy --png $(DEMO_OUT)/speech-ast.png
+	$(KINO_RELEASE) spectrogram samples/music.flac --kind mel --db -o $(DEMO_OUT)/music-mel.npy --png $(DEMO_OUT)/music-mel.png --colormap magma
+	$(KINO_RELEASE) flow samples/clip720.mp4 -o $(DEMO_OUT)/clip720-flow.mp4 --stats $(DEMO_OUT)/clip720-motion.jsonl
 	$(KINO_RELEASE) pipelines
 	$(KINO_RELEASE) process samples/clip720.mp4 samples/vfr.mp4 samples/speech.wav samples/music.flac --jobs 2 -o $(DEMO_OUT)/process
 	@echo "demo outputs in $(DEMO_OUT)/"
