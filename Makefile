@@ -22,8 +22,12 @@ setup:
 build: setup
 	$(SWIFT) build
 
+# Release builds use AVX2 code generation when this machine has it (the flow kernels' SIMD8
+# lanes then run as one 256-bit operation instead of two SSE halves: about 1.5x faster).
+RELEASE_FLAGS := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
+
 release: setup
-	$(SWIFT) build -c release --product kino
+	$(SWIFT) build -c release --product kino $(RELEASE_FLAGS)
 
 demo: release
 	@rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)
