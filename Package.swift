@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "KinoDSP", targets: ["KinoDSP"]),
         .library(name: "KinoTensor", targets: ["KinoTensor"]),
         .library(name: "KinoGraph", targets: ["KinoGraph"]),
+        .library(name: "KinoModels", targets: ["KinoModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -34,6 +35,7 @@ let package = Package(
         .target(name: "KinoTensor", dependencies: ["COpenBLAS"]),
         .target(name: "KinoMedia", dependencies: ["CFFmpeg", "CSndFile"]),
         .target(name: "KinoDSP", dependencies: ["KinoTensor"]),
+        .target(name: "KinoModels", dependencies: ["KinoTensor"]),
         .target(name: "KinoTestSupport", dependencies: ["KinoMedia"]),
         .target(
             name: "KinoGraph",
@@ -49,6 +51,8 @@ let package = Package(
 
         .testTarget(name: "KinoMediaTests", dependencies: ["KinoMedia", "KinoTestSupport"]),
         .testTarget(name: "KinoDSPTests", dependencies: ["KinoDSP", "KinoTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels", "KinoTensor"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoTestSupport"]),
     ]
