@@ -43,7 +43,9 @@ extension Tensor {
                             inverse.withUnsafeMutableBufferPointer { invOut in
                                 let src = src.baseAddress!, dst = dst.baseAddress!
                                 let g = g.baseAddress!, b = b.baseAddress!
-                                let meanOut = meanOut.baseAddress, invOut = invOut.baseAddress
+                                // An empty array's buffer can still have a base address (the shared empty storage).
+                                let meanOut = keepStatistics ? meanOut.baseAddress : nil
+                                let invOut = keepStatistics ? invOut.baseAddress : nil
                                 Parallelism.forChunks(rows, minimumChunk: 64) { range in
                                     for r in range {
                                         let x = src + r * d, y = dst + r * d
