@@ -128,6 +128,26 @@ def factorised(name, seed, batch=1, **cfg):
               os.path.join(folder, "reference.safetensors"))
 
 
+def preprocessing(name, seed):
+    """A random 8-bit image (37×29) through ViTImageProcessor (32×32) and VivitImageProcessor
+    (shortest_edge 36, crop 32, today's [−3, 1] scaling)."""
+    import numpy as np
+    from transformers import ViTImageProcessor, VivitImageProcessor
+    rng = np.random.default_rng(seed)
+    # Smooth content so resampling differences stay in the last bit, as in real pictures.
+    yy, xx = np.mgrid[0:29, 0:37]
+    image = np.stack([(xx * 7 + yy * 3) % 256, (yy * 9) % 256, (xx * yy) % 256], axis=-1)
+    image = np.clip(image + rng.integers(-8, 9, image.shape), 0, 255).astype(np.uint8)
+    vit = ViTImageProcessor(size={"height": 32, "width": 32})(images=image, return_tensors="pt").pixel_values
+    vivit = VivitImageProcessor(size={"shortest_edge": 36}, crop_size={"height": 32, "width": 32})(
+        [[image, image]], return_tensors="pt").pixel_values
+    folder = os.path.join(ROOT, name)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    save_file({"image": torch.from_numpy(image.astype(np.float32)), "vit_pixel_values": vit,
+               "vivit_hf_pixel_values": vivit}, os.path.join(folder, "reference.safetensors"))
+
+
 def main():
     torch.set_num_threads(1)
     vit("vit-a", 1, hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
@@ -154,6 +174,7 @@ def main():
     factorised("fe-b", 11, batch=2, hidden_size=48, num_attention_heads=6, intermediate_size=96, hidden_act="gelu",
                layer_norm_eps=1e-12, num_hidden_layers=1, num_temporal_layers=2, image_size=24, num_frames=6,
                tubelet_size=[3, 12, 12], **labels(4))
+    preprocessing("preprocessing", 12)
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(ROOT) for f in fs)
     print(f"fixtures: {total / 1e6:.2f} MB in {ROOT}")
 
