@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "kino",
             dependencies: [
-                "KinoMedia", "KinoDSP",
+                "KinoMedia", "KinoDSP", "KinoModels", "KinoTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
