@@ -39,12 +39,12 @@ let package = Package(
         .target(name: "KinoTestSupport", dependencies: ["KinoMedia"]),
         .target(
             name: "KinoGraph",
-            dependencies: ["KinoMedia", .product(name: "Yams", package: "Yams")]
+            dependencies: ["KinoMedia", "KinoDSP", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "kino",
             dependencies: [
-                "KinoMedia", "KinoDSP", "KinoModels", "KinoTensor",
+                "KinoMedia", "KinoDSP", "KinoGraph", "KinoModels", "KinoTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,7 +54,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels", "KinoTensor"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoTestSupport"]),
+        .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoDSP", "KinoTestSupport"]),
     ]
 )
 

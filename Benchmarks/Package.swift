@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
-// Benchmarks: Kino against its references (the ffmpeg CLI, torchaudio, OpenCV) in one run.
-// Build and run in release: `swift run -c release --package-path Benchmarks kino-bench media`.
+// Benchmarks: Kino against its references (the ffmpeg CLI, torchaudio, OpenCV, PyTorch) in one run.
+// They live outside the main package so timing code never ships in `kino` nor slows its build.
+// Build in release: `swift build -c release --package-path Benchmarks`.
 import PackageDescription
 
 let package = Package(
@@ -12,6 +13,10 @@ let package = Package(
             name: "kino-bench",
             dependencies: [.product(name: "KinoMedia", package: "Kino")],
             path: "Sources/kino-bench"
+        ),
+        .executableTarget(
+            name: "fbank-bench",
+            dependencies: [.product(name: "KinoDSP", package: "Kino")]
         ),
     ]
 )

@@ -2,7 +2,7 @@ import KinoMedia
 
 /// Option declarations and constructors of the stage kinds built into KinoGraph.
 enum BuiltInKinds {
-    static let all: [StageKind] = [syntheticVideo, syntheticAudio, sample, audio, pairs, join, measure, jsonl]
+    static let all: [StageKind] = [syntheticVideo, syntheticAudio, sample, audio, spectrogram, pairs, join, measure, jsonl]
         + MediaKinds.all
 
     static let syntheticVideo = StageKind(
@@ -71,6 +71,23 @@ enum BuiltInKinds {
             OptionSpec("pad_end", .bool, default: .bool(true), "zero-fill the last window instead of dropping it"),
         ]) { o, _ in
             AudioWindowStage(window: o.double("window")!, hop: o.double("hop"), padEnd: o.bool("pad_end")!)
+        }
+
+    static let spectrogram = StageKind(
+        name: "spectrogram", summary: "Kaldi filterbank blocks: AST model windows, or raw log-mel strips.",
+        inputs: "audio", output: "spectrogram",
+        options: [
+            OptionSpec("mode", .choice(["ast", "fbank"]), default: .string("ast"),
+                       "ast: normalised 1024-frame model inputs; fbank: raw log-mel rows for display"),
+            OptionSpec("hop", .double, minimum: 0.01,
+                       "ast: seconds between window starts; default 10.24 (no overlap). fbank: seconds per block; default 1"),
+            OptionSpec("mel_bins", .int, default: .int(128), minimum: 1, "fbank: mel bins (ast always uses 128)"),
+        ]) { o, _ in
+            let ast = o.string("mode") == "ast"
+            let hop = o.double("hop") ?? (ast ? 10.24 : 1)
+            // 10 ms frame shift: 100 frames per second.
+            return try SpectrogramStage(kind: ast ? .ast : .fbank, stepFrames: max(1, Int((hop * 100).rounded())),
+                                        melBins: o.int("mel_bins")!)
         }
 
     static let pairs = StageKind(

@@ -17,6 +17,8 @@ public enum PortType: String, Sendable, Codable, CaseIterable, CustomStringConve
     case framePair = "frame-pair"
     /// Results with a time range (``Payload/event(_:)``).
     case event
+    /// Spectrogram rows with a time range (``Payload/spectrogram(_:)``).
+    case spectrogram
     /// A packet from each of two inputs matched by time (``Payload/joined(_:_:)``).
     case joined
     /// Accepts every type; only valid on inputs.
@@ -117,6 +119,8 @@ public indirect enum Payload: Sendable {
     /// Frames t and t+1 (for optical flow).
     case framePair(VideoFrame, VideoFrame)
     case event(Event)
+    /// A block of spectrogram rows (an AST model input, or a strip for display).
+    case spectrogram(SpectrogramBlock)
     /// A packet from the first input matched with the second input's packet at that time.
     case joined(Packet, Packet?)
     /// Stream facts; allowed on every edge.
@@ -130,6 +134,7 @@ public indirect enum Payload: Sendable {
         case .clip: .clip
         case .framePair: .framePair
         case .event: .event
+        case .spectrogram: .spectrogram
         case .joined: .joined
         case .info: nil
         }
@@ -187,6 +192,7 @@ public struct Packet: Sendable {
         case .framePair(let a, let b):
             return overhead + a.bytes.count + b.bytes.count + (a.floats.count + b.floats.count) * 4
         case .event(let e): return overhead + e.payload.count * 32
+        case .spectrogram(let b): return overhead + b.features.values.count * 4
         case .joined(let a, let b): return overhead + a.byteSize + (b?.byteSize ?? 0)
         case .info: return overhead
         }

@@ -139,6 +139,19 @@ public final class MeasureStage: ProcessingStage {
                                 "mean_abs_diff": .number(n == 0 ? 0 : Double(total) / Double(n))])
         case .event(let e):
             return (e.end, ["type": "event", "from": .string(e.stage)])
+        case .spectrogram(let b):
+            // Mean log-mel energy of the real rows, and the loudest frame's mean: a coarse loudness trace.
+            var total: Double = 0, loudest = -Double.infinity
+            for f in 0..<b.validFrames {
+                let row = b.features.row(f)
+                let m = row.reduce(0) { $0 + Double($1) } / Double(max(1, row.count))
+                total += m
+                loudest = max(loudest, m)
+            }
+            return (b.endSeconds, ["type": "spectrogram", "kind": .string(b.kind.rawValue),
+                                   "frames": .number(Double(b.validFrames)),
+                                   "mean": .number(b.validFrames == 0 ? 0 : total / Double(b.validFrames)),
+                                   "loudest_frame_mean": b.validFrames == 0 ? .null : .number(loudest)])
         case .joined(_, let b):
             return (seconds, ["type": "joined", "matched": .bool(b != nil),
                               "second_time": b.map { .number($0.seconds) } ?? .null])

@@ -74,7 +74,7 @@ final class Scaler {
         let dstFormat = channels == 1 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24
         context = sws_getCachedContext(context, Int32(w), Int32(h), AVPixelFormat(rawValue: src.format),
                                        Int32(sw), Int32(sh), dstFormat,
-                                       SWS_BILINEAR | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT, nil, nil, nil)
+                                       SWS_BILINEAR, nil, nil, nil)
         guard let context else {
             throw MediaError(.unsupported, operation: "converting a frame", path: path,
                              message: "swscale cannot convert this pixel format")

@@ -6,6 +6,7 @@ struct Kino: AsyncParsableCommand {
         commandName: "kino",
         abstract: "A media-processing pipeline: decode, sample, flow, spectrograms, models.",
         version: "0.1.0",
-        subcommands: [ProbeCommand.self, FramesCommand.self, ModelCommand.self, ClassifyCommand.self]
+        subcommands: [ProbeCommand.self, FramesCommand.self, SpectrogramCommand.self, ModelCommand.self,
+                      ClassifyCommand.self]
     )
 }
