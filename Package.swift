@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "KinoTestSupport", dependencies: ["KinoMedia"]),
         .target(
             name: "KinoGraph",
-            dependencies: ["KinoMedia", "KinoDSP", .product(name: "Yams", package: "Yams")]
+            dependencies: ["KinoMedia", "KinoDSP", "KinoModels", .product(name: "Yams", package: "Yams")]
         ),
         .executableTarget(
             name: "kino",

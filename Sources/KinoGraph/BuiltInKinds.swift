@@ -3,7 +3,7 @@ import KinoMedia
 /// Option declarations and constructors of the stage kinds built into KinoGraph.
 enum BuiltInKinds {
     static let all: [StageKind] = [syntheticVideo, syntheticAudio, sample, audio, spectrogram, pairs, join, measure, jsonl]
-        + MediaKinds.all
+        + MediaKinds.all + ModelKinds.all
 
     static let syntheticVideo = StageKind(
         name: "synthetic-video", summary: "Generated frames (pixel value = index mod 256), for trying pipelines.",

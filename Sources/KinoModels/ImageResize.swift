@@ -3,7 +3,7 @@
 import Foundation
 
 /// An 8-bit RGB picture, rows top to bottom, pixels interleaved `R, G, B`.
-public struct RGBImage: Sendable, Equatable {
+public struct RGB8Image: Sendable, Equatable {
     public var width: Int
     public var height: Int
     /// `width × height × 3` bytes.
@@ -22,7 +22,7 @@ public struct RGBImage: Sendable, Equatable {
     /// as Pillow does; the result therefore differs from FFmpeg's or OpenCV's plain bilinear.
     /// Pillow's fixed-point coefficients are replaced by Float, so values may differ by one
     /// level here and there.
-    public func resized(width newWidth: Int, height newHeight: Int) -> RGBImage {
+    public func resized(width newWidth: Int, height newHeight: Int) -> RGB8Image {
         precondition(newWidth > 0 && newHeight > 0, "resize to \(newWidth)×\(newHeight)")
         if newWidth == width && newHeight == height { return self }
         let horizontal = Self.taps(input: width, output: newWidth)
@@ -63,18 +63,18 @@ public struct RGBImage: Sendable, Equatable {
                 out[o + 2] = Self.clamp(acc.2)
             }
         }
-        return RGBImage(width: newWidth, height: newHeight, pixels: out)
+        return RGB8Image(width: newWidth, height: newHeight, pixels: out)
     }
 
     /// The `width × height` window at (`left`, `top`), which must lie inside the image.
-    public func cropped(left: Int, top: Int, width w: Int, height h: Int) -> RGBImage {
+    public func cropped(left: Int, top: Int, width w: Int, height h: Int) -> RGB8Image {
         precondition(left >= 0 && top >= 0 && left + w <= width && top + h <= height, "crop outside the image")
         var out = [UInt8](repeating: 0, count: w * h * 3)
         for y in 0..<h {
             let src = ((top + y) * width + left) * 3
             out.replaceSubrange(y * w * 3 ..< (y + 1) * w * 3, with: pixels[src ..< src + w * 3])
         }
-        return RGBImage(width: w, height: h, pixels: out)
+        return RGB8Image(width: w, height: h, pixels: out)
     }
 
     private static func clamp(_ v: Float) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }

@@ -63,7 +63,7 @@ public struct ImagePreprocessor: Sendable {
     }
 
     /// `pixel_values` `[B, 3, H, W]` for a batch of images.
-    public func pixelValues(_ images: [RGBImage]) -> Tensor {
+    public func pixelValues(_ images: [RGB8Image]) -> Tensor {
         let c = configuration
         let h = c.resizes ? c.size["height"] ?? c.size["shortest_edge"] ?? 224 : images[0].height
         let w = c.resizes ? c.size["width"] ?? c.size["shortest_edge"] ?? 224 : images[0].width
@@ -105,7 +105,7 @@ public struct VideoPreprocessor: Sendable {
     }
 
     /// One clip as `[T, 3, crop, crop]` (stack clips for a batch).
-    public func clip(_ frames: [RGBImage]) -> Tensor {
+    public func clip(_ frames: [RGB8Image]) -> Tensor {
         let n = cropSize * cropSize
         var out = Tensor(zeros: [frames.count, 3, cropSize, cropSize])
         let (scale, shift): (Float, Float) = range == .original ? (1 / 127.5, 1) : (1 / 63.75, 3)
@@ -120,7 +120,7 @@ public struct VideoPreprocessor: Sendable {
     }
 
     /// Resized and centre-cropped frame.
-    public func prepared(_ frame: RGBImage) -> RGBImage {
+    public func prepared(_ frame: RGB8Image) -> RGB8Image {
         let short = min(frame.width, frame.height), long = max(frame.width, frame.height)
         let scaledLong = max(cropSize, Int(Double(shortSide) * Double(long) / Double(short)))
         let side = max(shortSide, cropSize)

@@ -114,8 +114,8 @@ struct ClassifyCommand: ParsableCommand {
         return Tensor.concatenate(clips).reshaped([windows.count] + network.sampleShape)
     }
 
-    private func image(_ frame: VideoFrame) -> RGBImage {
-        RGBImage(width: frame.width, height: frame.height, pixels: frame.bytes)
+    private func image(_ frame: VideoFrame) -> RGB8Image {
+        RGB8Image(width: frame.width, height: frame.height, pixels: frame.bytes)
     }
 
     private func report(window: [Int], labels: [LabelScore], index: FrameIndex) {

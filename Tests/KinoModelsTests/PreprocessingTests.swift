@@ -7,9 +7,9 @@ import Testing
 /// fixed-point filter may round a level differently, so a couple of levels are allowed.
 @Suite("preprocessing")
 struct PreprocessingTests {
-    static func image() throws -> RGBImage {
+    static func image() throws -> RGB8Image {
         let t = try Fixtures.reference("preprocessing").tensor("image")
-        return RGBImage(width: t.shape[1], height: t.shape[0], pixels: t.storage.map { UInt8($0) })
+        return RGB8Image(width: t.shape[1], height: t.shape[0], pixels: t.storage.map { UInt8($0) })
     }
 
     @Test("ViTImageProcessor: resize to 32×32, rescale, normalise")
@@ -34,8 +34,8 @@ struct PreprocessingTests {
 
     @Test("ViViT original recipe maps 0 → −1 and 255 → 1")
     func vivitOriginal() {
-        let black = RGBImage(width: 4, height: 4, pixels: [UInt8](repeating: 0, count: 48))
-        let white = RGBImage(width: 4, height: 4, pixels: [UInt8](repeating: 255, count: 48))
+        let black = RGB8Image(width: 4, height: 4, pixels: [UInt8](repeating: 0, count: 48))
+        let white = RGB8Image(width: 4, height: 4, pixels: [UInt8](repeating: 255, count: 48))
         let clip = VideoPreprocessor(cropSize: 4, range: .original).clip([black, white])
         #expect(clip.shape == [2, 3, 4, 4])
         #expect(clip.storage.prefix(48).allSatisfy { $0 == -1 })
