@@ -18,5 +18,9 @@ let package = Package(
             name: "fbank-bench",
             dependencies: [.product(name: "KinoDSP", package: "Kino")]
         ),
+        .executableTarget(
+            name: "model-bench",
+            dependencies: [.product(name: "KinoModels", package: "Kino"), .product(name: "KinoTensor", package: "Kino")]
+        ),
     ]
 )
