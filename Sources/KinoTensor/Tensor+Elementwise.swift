@@ -41,7 +41,17 @@ extension Tensor {
             let base = p.baseAddress!
             // Transcendentals dominate: split large tensors over the workers.
             Parallelism.forChunks(n, minimumChunk: 1 << 15) { range in
-                for i in range { base[i] = activation(base[i]) }
+                let raw = UnsafeMutableRawPointer(base)
+                var i = range.lowerBound
+                while i + 8 <= range.upperBound {
+                    let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                    raw.storeBytes(of: activation.apply(v), toByteOffset: i * 4, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < range.upperBound {
+                    base[i] = activation(base[i])
+                    i += 1
+                }
             }
         }
     }
