@@ -6,9 +6,14 @@ public enum SIMDMath {
     /// `e^x` per lane; relative error about 2e-7 for x in [−87, 88], saturating outside.
     @inline(__always)
     public static func exp(_ input: SIMD8<Float>) -> SIMD8<Float> {
-        let x = input.clamped(lowerBound: SIMD8(repeating: -87.33), upperBound: SIMD8(repeating: 88.37))
+        let low = SIMD8<Float>(repeating: -87.33), high = SIMD8<Float>(repeating: 88.37)
+        let x = input.replacing(with: low, where: input .< low).replacing(with: high, where: input .> high)
         // x = k·ln2 + r, |r| ≤ ln2/2; ln2 split in two for an exact product.
-        let k = (x * 1.44269504088896341 + 0.5).rounded(.down)
+        // Round to nearest through the 1.5·2²³ trick: generic SIMD rounding and Float→Int
+        // conversion compile to per-lane calls, which cost more than the polynomial.
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let shifted = x * 1.44269504088896341 + magic
+        let k = shifted - magic
         var r = x - k * 0.693359375
         r = r + k * 2.12194440e-4
         let r2 = r * r
@@ -20,7 +25,8 @@ public enum SIMDMath {
         p = p * r + 5.0000001201e-1
         let y = p * r2 + r + 1
         // 2^k through the exponent bits.
-        let bits = (SIMD8<Int32>(k) &+ 127) &<< 23
+        let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        let bits = (integer &+ 127) &<< 23
         return y * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
 

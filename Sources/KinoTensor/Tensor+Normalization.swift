@@ -94,7 +94,8 @@ extension Tensor {
         var peaks = SIMD8<Float>(repeating: -.infinity)
         var j = 0
         while j < vectorEnd {
-            peaks = pointwiseMax(peaks, raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self))
+            let v = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            peaks.replace(with: v, where: v .> peaks)
             j += 8
         }
         var peak = peaks.max()
