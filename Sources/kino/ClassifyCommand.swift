@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KinoDSP
 import KinoMedia
 import KinoModels
 import KinoTensor
@@ -7,14 +8,15 @@ import KinoTensor
 struct ClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
-        abstract: "Label a video with a ViViT, ViViT factorised-encoder or ViT checkpoint, window by window.",
+        abstract: "Label a video (ViViT, ViViT factorised encoder, ViT) or audio (AST) file, window by window.",
         discussion: """
             Clip models see windows of T frames (T from the model) taken --frame-stride apart; a new window starts \
             every --clip-stride frames (default: one window span, so windows tile the file). The last window repeats \
             the final frame when the file runs out. ViT classifies single frames taken --fps per second. Each \
             window prints its top labels (softmax); the summary averages the windows' probabilities. \
-            Audio files (AST) are not classified here yet: KinoDSP's fbank extractor is not on main; run \
-            `kino model run` with input_values instead.
+            With an AST checkpoint the file's audio is decoded at 16 kHz mono and cut into windows of the model's \
+            max_length fbank frames (10.24 s) every --hop seconds, featurised as Hugging Face's ASTFeatureExtractor; \
+            scores are sigmoids (AudioSet is multi-label).
             """)
 
     @Argument(help: "The video file.") var file: String
@@ -25,13 +27,14 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "ViT: frames per second to classify.") var fps = 1.0
     @Option(help: "ViViT pixel scaling: original ([-1, 1], the recipe the checkpoints were converted with) or hf ([-3, 1], today's HF processor).")
     var pixelRange = "original"
+    @Option(help: "AST: seconds between window starts (default: the window length, 10.24 s).") var hop: Double?
     @Option(help: "Windows per forward pass.") var batch = 1
     @Option(help: "Worker threads (default: all cores).") var threads: Int?
     @Flag(help: "Print one JSON object per window and one for the summary.") var json = false
 
     func validate() throws {
-        guard topK > 0, frameStride > 0, batch > 0, fps > 0, (clipStride ?? 1) > 0 else {
-            throw ValidationError("--top-k, --frame-stride, --clip-stride, --batch and --fps must be positive")
+        guard topK > 0, frameStride > 0, batch > 0, fps > 0, (clipStride ?? 1) > 0, (hop ?? 1) >= 0.01 else {
+            throw ValidationError("--top-k, --frame-stride, --clip-stride, --batch, --fps and --hop (≥ 0.01) must be positive")
         }
         guard ViViTPixelRange(rawValue: pixelRange) != nil else {
             throw ValidationError("--pixel-range must be original or hf")
@@ -43,8 +46,9 @@ struct ClassifyCommand: ParsableCommand {
         if let threads { Parallelism.workers = threads }
         do {
             let network = try ModelRegistry.load(directory: model)
-            if network is ASTForAudioClassification {
-                throw ValidationError("audio classification with AST needs KinoDSP's ASTFeatureExtractor, which is not on this branch yet; compute input_values and use `kino model run`")
+            if let ast = network as? ASTForAudioClassification {
+                try classifyAudio(ast)
+                return
             }
             let decoder = try VideoDecoder(path: file, options: VideoDecodeOptions(layout: .rgb24))
             let index = try decoder.frameIndex()
@@ -62,20 +66,36 @@ struct ClassifyCommand: ParsableCommand {
                     report(window: window, labels: network.topLabels(probabilities, k: topK), index: index)
                 }
             }
-            let overall = network.topLabels(meanProbabilities(rows), k: topK)
-            if json {
-                let entries = overall.map { #"{"label":\#(quoted($0.label)),"score":\#($0.score)}"# }
-                print(#"{"summary":true,"windows":\#(rows.count),"labels":[\#(entries.joined(separator: ","))]}"#)
-            } else {
-                print("overall (\(rows.count) windows, mean probability):")
-                for entry in overall { print("  " + String(format: "%.4f", entry.score) + "  " + entry.label) }
-            }
+            summarise(network, rows)
         } catch let error as ValidationError {
             throw error
         } catch {
             printError(error)
             throw ExitCode(1)
         }
+    }
+
+    /// AST over fbank windows of the whole file's audio.
+    private func classifyAudio(_ network: ASTForAudioClassification) throws {
+        let audio = try AudioDecoder.decodeAll(path: file, sampleRate: 16000, mono: true)
+        var options = ASTFeatureExtractor.Options()
+        options.maxLength = network.configuration.maximumLength
+        options.numMelBins = network.configuration.numberOfMelBins
+        let extractor = try ASTFeatureExtractor(options: options)
+        let hopFrames = hop.map { max(1, Int(($0 * 100).rounded())) } ?? options.maxLength
+        let windows = extractor.windows(audio.samples, hopFrames: hopFrames)
+        var rows: [[Float]] = []
+        for group in stride(from: 0, to: windows.count, by: batch) {
+            let part = Array(windows[group ..< min(windows.count, group + batch)])
+            let input = Tensor(shape: [part.count] + network.sampleShape, values: part.flatMap(\.features.values))
+            let logits = try network(input).logits!
+            for (window, probabilities) in zip(part, network.probabilities(logits)) {
+                rows.append(probabilities)
+                print(line(start: audio.seconds + window.startTime, end: audio.seconds + window.endTime, frames: nil,
+                           labels: network.topLabels(probabilities, k: topK)))
+            }
+        }
+        summarise(network, rows)
     }
 
     /// Frame indices of every window; clip windows past the end repeat the last frame.
@@ -122,12 +142,29 @@ struct ClassifyCommand: ParsableCommand {
         let start = index.seconds(window.first!)
         let last = window.last!
         let end = last + 1 < index.count ? index.seconds(last + 1) : index.seconds(last) + index.timeBase.seconds(max(0, index.entries[last].duration))
+        print(line(start: start, end: end, frames: window, labels: labels))
+    }
+
+    /// One window's line, text or JSON.
+    private func line(start: Double, end: Double, frames: [Int]?, labels: [LabelScore]) -> String {
         if json {
             let entries = labels.map { #"{"label":\#(quoted($0.label)),"score":\#($0.score)}"# }
-            print(#"{"start":\#(start),"end":\#(end),"frames":\#(window),"labels":[\#(entries.joined(separator: ","))]}"#)
+            let framesField = frames.map { #""frames":\#($0),"# } ?? ""
+            return #"{"start":\#(start),"end":\#(end),\#(framesField)"labels":[\#(entries.joined(separator: ","))]}"#
+        }
+        let text = labels.map { $0.label + " " + String(format: "%.3f", $0.score) }.joined(separator: ", ")
+        return String(format: "%8.3f–%8.3f s  ", start, end) + text
+    }
+
+    /// The mean of every window's probabilities, top-k.
+    private func summarise(_ network: any KinoModel, _ rows: [[Float]]) {
+        let overall = network.topLabels(meanProbabilities(rows), k: topK)
+        if json {
+            let entries = overall.map { #"{"label":\#(quoted($0.label)),"score":\#($0.score)}"# }
+            print(#"{"summary":true,"windows":\#(rows.count),"labels":[\#(entries.joined(separator: ","))]}"#)
         } else {
-            let text = labels.map { $0.label + " " + String(format: "%.3f", $0.score) }.joined(separator: ", ")
-            print(String(format: "%8.3f–%8.3f s  ", start, end) + text)
+            print("overall (\(rows.count) windows, mean \(network.scoring.rawValue) probability):")
+            for entry in overall { print("  " + String(format: "%.4f", entry.score) + "  " + entry.label) }
         }
     }
 
