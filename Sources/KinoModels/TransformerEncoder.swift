@@ -162,3 +162,27 @@ public struct TransformerEncoder: Sendable {
         layers.reduce(0) { $0 + $1.parameterCount } + finalNorm.weight.count + finalNorm.bias.count
     }
 }
+
+extension TransformerEncoder {
+    /// Every weight under its HF legacy name, `root` prepended (for saving a checkpoint).
+    func namedWeights(root: String = "", normKey: String = "layernorm") -> [String: Tensor] {
+        var out: [String: Tensor] = [root + normKey + ".weight": finalNorm.weight, root + normKey + ".bias": finalNorm.bias]
+        for (i, layer) in layers.enumerated() {
+            let p = "\(root)encoder.layer.\(i)."
+            let linears: [(String, Linear)] = [
+                ("attention.attention.query", layer.query), ("attention.attention.key", layer.key),
+                ("attention.attention.value", layer.value), ("attention.output.dense", layer.attentionOutput),
+                ("intermediate.dense", layer.intermediate), ("output.dense", layer.output),
+            ]
+            for (name, linear) in linears {
+                out[p + name + ".weight"] = linear.weight
+                if let bias = linear.bias { out[p + name + ".bias"] = bias }
+            }
+            for (name, norm) in [("layernorm_before", layer.layerNormBefore), ("layernorm_after", layer.layerNormAfter)] {
+                out[p + name + ".weight"] = norm.weight
+                out[p + name + ".bias"] = norm.bias
+            }
+        }
+        return out
+    }
+}

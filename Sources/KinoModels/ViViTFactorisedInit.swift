@@ -126,3 +126,39 @@ extension ViViTFactorisedEncoder {
             weights: FactorisedInitialiser(vit: vit, temporal: temporal, kernelInit: kernelInit, seed: seed))
     }
 }
+
+extension ViViTFactorisedEncoder {
+    /// Every weight under the key names ``ModelRegistry`` loads.
+    public func namedWeights() -> [String: Tensor] {
+        var out = spatial.namedWeights(root: "spatial.").merging(temporal.namedWeights(root: "temporal.")) { a, _ in a }
+        out["spatial.embeddings.cls_token"] = spatialClsToken
+        out["spatial.embeddings.position_embeddings"] = spatialPositions
+        out["spatial.embeddings.patch_embeddings.projection.weight"] = tubeletWeight
+        out["spatial.embeddings.patch_embeddings.projection.bias"] = tubeletBias
+        out["temporal.cls_token"] = temporalClsToken
+        out["temporal.position_embeddings"] = temporalPositions
+        out["classifier.weight"] = classifier.weight
+        if let bias = classifier.bias { out["classifier.bias"] = bias }
+        return out
+    }
+
+    /// Writes `config.json` and `model.safetensors` to `directory` (created if needed), a folder
+    /// ``ModelRegistry/load(directory:)`` reads back.
+    /// - Throws: ``ModelError/unreadable(path:reason:)`` when the folder cannot be written,
+    ///   ``ModelError/safetensors(_:)`` when the weights cannot.
+    public func save(to directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(configuration).write(to: URL(fileURLWithPath: directory + "/config.json"))
+        } catch {
+            throw ModelError.unreadable(path: directory, reason: error.localizedDescription)
+        }
+        do {
+            try SafeTensorsWriter.write(namedWeights(), metadata: ["format": "pt"], to: directory + "/model.safetensors")
+        } catch let error as SafeTensorsError {
+            throw ModelError.safetensors(error)
+        }
+    }
+}

@@ -73,4 +73,21 @@ struct ParityTests {
         let logits = try #require(try fe(clip).logits)
         #expect(logits.storage.allSatisfy { $0 == 0 }, "zero-initialised head, as scenic's output_projection")
     }
+
+    @Test("a factorised encoder saves to a folder the registry loads back unchanged")
+    func factorisedSaveLoad() throws {
+        let fe = try ViViTFactorisedEncoder.initialised(fromViT: Fixtures.directory("vit-b"), frames: 4, tubeletFrames: 2,
+                                                         temporalLayers: 2, labels: ["x", "y"], kernelInit: .average,
+                                                         seed: 3)
+        let directory = try Fixtures.temporaryDirectory()
+        try fe.save(to: directory)
+        let loaded = try ModelRegistry.load(directory: directory)
+        #expect(loaded.architecture == "ViViTFactorisedEncoder")
+        #expect(loaded.unusedKeys.isEmpty)
+        #expect(loaded.labels == ["x", "y"])
+        #expect(loaded.parameterCount == fe.parameterCount)
+        var clip = Tensor(zeros: [1, 4, 3, 24, 24])
+        for i in 0..<clip.count { clip.storage[i] = Float(i % 17) / 8 - 1 }
+        #expect(try loaded(clip).lastHiddenState == (try fe(clip)).lastHiddenState)
+    }
 }
