@@ -108,4 +108,20 @@ struct ModelStageTests {
             """)
         #expect(throws: GraphError.self) { try spec.makeGraph() }
     }
+
+    @Test("pipelines/labels.yaml runs on the bundled clip; without models both classifiers say they are off")
+    func labelsPipeline() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let spec = try PipelineSpec.load(path: root.appendingPathComponent("pipelines/labels.yaml").path)
+        let directory = temporaryDirectory()
+        let graph = try spec.makeGraph(context: BuildContext(inputPath: root.appendingPathComponent("samples/clip720.mp4").path,
+                                                             outputDirectory: directory.path))
+        let report = GraphRunner(graph: graph, pool: ComputePool(slots: 2)).run(cancel: CancelToken())
+        #expect(report.failure == nil)
+        for name in ["actions.jsonl", "sounds.jsonl"] {
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            #expect(text.split(separator: "\n").count == 1 && text.contains("\"status\":\"off\""), "\(name): \(text)")
+        }
+    }
 }
