@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Kino's transformers against PyTorch/transformers, one run, same weights, same input.
 
-Command (from the repository root; the reference venv is the one tools/setup-reference.sh makes):
+Command (from the repository root, after `bash tools/setup-reference.sh`):
 
-    /work/wt-dsp/tools/.venv/bin/python Benchmarks/model_bench.py --threads 2 --rounds 5 --write
+    tools/.venv/bin/python Benchmarks/model_bench.py --threads 2 --rounds 5 --write
 
 Builds Benchmarks/ (model-bench) in release mode. For each case — ViT-B/16 on 8 frames at 224×224
 and AST-Base on one 1024-frame window — it creates the Hugging Face model with random weights at
@@ -101,7 +101,7 @@ def table(results, threads, rounds):
     lines += ["", "PyTorch runs transformers' default SDPA attention over MKL (`BLAS_INFO=mkl`); Kino runs "
               "OpenBLAS 0.3.21 sgemm (one thread per call, rows split over the workers) with 64-row query blocks "
               "in attention and vectorised exp/erf. On this shared machine the minimum is the steadier figure.",
-              "", f"Command: `/work/wt-dsp/tools/.venv/bin/python Benchmarks/model_bench.py --threads {threads} "
+              "", f"Command: `tools/.venv/bin/python Benchmarks/model_bench.py --threads {threads} "
               f"--rounds {rounds} --write`"]
     return "\n".join(lines)
 

@@ -7,8 +7,8 @@ Weights are re-drawn with std 0.2 (HF's 0.02 init makes every layer nearly the i
 would hide indexing mistakes). The ViViT factorised encoder has no HF class; its reference is
 tools/vivit_fe_reference.py.
 
-Command (transformers 4.46.3, torch 2.5.1, from tools/setup-reference.sh of the dsp branch):
-    /work/wt-dsp/tools/.venv/bin/python tools/make-model-fixtures.py
+Command (transformers 4.46.3, torch 2.5.1; the venv comes from `bash tools/setup-reference.sh`):
+    tools/.venv/bin/python tools/make-model-fixtures.py
 """
 import json
 import os

@@ -91,4 +91,15 @@ struct LoaderTests {
         let stored = file.entries.values.reduce(0) { $0 + $1.shape.reduce(1, *) }
         #expect(model.parameterCount == stored)
     }
+
+    @Test("random weights build the same model shape as the checkpoint, norms at identity")
+    func randomWeights() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.directory("vit-b") + "/config.json"))
+        let config = try JSONDecoder().decode(ViTConfiguration.self, from: data)
+        let random = try ViTForImageClassification(configuration: config, weights: RandomWeights(seed: 1))
+        let stored = try ModelRegistry.load(directory: Fixtures.directory("vit-b"))
+        #expect(random.parameterCount == stored.parameterCount)
+        #expect(random.vit.encoder.finalNorm.weight.storage.allSatisfy { $0 == 1 })
+        #expect(random.classifier.bias!.storage.allSatisfy { $0 == 0 })
+    }
 }
