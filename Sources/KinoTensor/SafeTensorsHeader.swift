@@ -44,11 +44,14 @@ enum SafeTensorsHeader {
             }
             entries[name] = try entry(name, value, dataSize: dataSize, path: path)
         }
-        // Sorted by start, each tensor must begin at or after the previous one's end.
+        // Sorted by start, each non-empty tensor must begin at or after the furthest end so far.
         let ordered = entries.sorted { ($0.value.span.lowerBound, $0.key) < ($1.value.span.lowerBound, $1.key) }
-        for (previous, next) in zip(ordered, ordered.dropFirst())
-        where next.value.span.lowerBound < previous.value.span.upperBound && !next.value.span.isEmpty {
-            throw SafeTensorsError.overlapping(path: path, first: previous.key, second: next.key)
+        var furthest: (end: Int, name: String)?
+        for (name, entry) in ordered where !entry.span.isEmpty {
+            if let f = furthest, entry.span.lowerBound < f.end {
+                throw SafeTensorsError.overlapping(path: path, first: f.name, second: name)
+            }
+            if entry.span.upperBound > furthest?.end ?? -1 { furthest = (entry.span.upperBound, name) }
         }
         return Parsed(entries: entries, metadata: metadata, dataOffset: 8 + headerLength)
     }

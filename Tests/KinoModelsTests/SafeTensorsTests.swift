@@ -48,6 +48,10 @@ struct SafeTensorsTests {
         ("overlapping tensors", "{\"a\":\(entry("F32", "[2]", 0, 8)),\"b\":\(entry("F32", "[1]", 4, 8))}",
          [UInt8](repeating: 0, count: 8), nil,
          { if case .overlapping(_, "a", "b") = $0 { true } else { false } }),
+        ("overlap hidden behind an empty tensor",
+         "{\"a\":\(entry("F32", "[2]", 0, 8)),\"b\":\(entry("F32", "[0]", 4, 4)),\"c\":\(entry("F32", "[1]", 4, 8))}",
+         [UInt8](repeating: 0, count: 8), nil,
+         { if case .overlapping(_, "a", "c") = $0 { true } else { false } }),
     ]
 
     @Test("malformed headers are rejected with the matching error", arguments: 0 ..< malformed.count)
