@@ -97,8 +97,8 @@ public struct ASTForAudioClassification: KinoModel {
     public var architecture: String { "ASTForAudioClassification" }
     public var inputName: String { "input_values" }
     public var sampleShape: [Int] { [configuration.maximumLength, configuration.numberOfMelBins] }
-    /// AudioSet-style checkpoints are multi-label; single-label fine-tunes can use softmax instead.
-    public var scoring: LabelScoring { .sigmoid }
+    /// Sigmoid (AudioSet is multi-label) unless the config's `problem_type` says single-label.
+    public var scoring: LabelScoring { configuration.common.scoring(default: .sigmoid) }
 
     public var parameterCount: Int {
         clsToken.count + distillationToken.count + positionEmbeddings.count + patchWeight.count + patchBias.count

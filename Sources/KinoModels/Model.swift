@@ -81,6 +81,8 @@ public struct CommonConfiguration: Codable, Sendable, Equatable {
     public var qkvBias: Bool
     /// Label names by index, as the JSON object `{"0": "tench", …}`.
     public var idToLabel: [String: String]?
+    /// HF `problem_type`: `single_label_classification` or `multi_label_classification`, when set.
+    public var problemType: String?
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type"
@@ -93,6 +95,7 @@ public struct CommonConfiguration: Codable, Sendable, Equatable {
         case layerNormEps = "layer_norm_eps"
         case qkvBias = "qkv_bias"
         case idToLabel = "id2label"
+        case problemType = "problem_type"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -107,6 +110,7 @@ public struct CommonConfiguration: Codable, Sendable, Equatable {
         layerNormEps = try c.decodeIfPresent(Float.self, forKey: .layerNormEps) ?? 1e-12
         qkvBias = try c.decodeIfPresent(Bool.self, forKey: .qkvBias) ?? true
         idToLabel = try c.decodeIfPresent([String: String].self, forKey: .idToLabel)
+        problemType = try c.decodeIfPresent(String.self, forKey: .problemType)
     }
 
     /// Labels in index order; indices missing from `id2label` get `LABEL_i`.
@@ -121,6 +125,15 @@ public struct CommonConfiguration: Codable, Sendable, Equatable {
     public var encoderShape: EncoderShape {
         EncoderShape(hiddenSize: hiddenSize, heads: numberOfHeads, intermediateSize: intermediateSize,
                      layers: numberOfLayers, activation: hiddenActivation, layerNormEps: layerNormEps)
+    }
+
+    /// Sigmoid or softmax: `problem_type` when the config sets it, else the architecture's default.
+    func scoring(default fallback: LabelScoring) -> LabelScoring {
+        switch problemType {
+        case "multi_label_classification": .sigmoid
+        case "single_label_classification": .softmax
+        default: fallback
+        }
     }
 
     /// Whether `architectures` names a class ending in `suffix` (a task head).

@@ -158,7 +158,7 @@ public struct ViTForImageClassification: KinoModel {
     public var architecture: String { "ViTForImageClassification" }
     public var inputName: String { vit.inputName }
     public var sampleShape: [Int] { vit.sampleShape }
-    public var scoring: LabelScoring { .softmax }
+    public var scoring: LabelScoring { vit.configuration.common.scoring(default: .softmax) }
     public var parameterCount: Int { vit.parameterCount + classifier.parameterCount }
 
     public func callAsFunction(_ input: Tensor) throws -> ModelOutput {

@@ -97,7 +97,7 @@ public struct VivitForVideoClassification: KinoModel {
     public var sampleShape: [Int] {
         [configuration.numberOfFrames, configuration.numberOfChannels, configuration.imageSize, configuration.imageSize]
     }
-    public var scoring: LabelScoring { .softmax }
+    public var scoring: LabelScoring { configuration.common.scoring(default: .softmax) }
 
     public var parameterCount: Int {
         clsToken.count + positionEmbeddings.count + tubeletWeight.count + tubeletBias.count

@@ -115,7 +115,7 @@ public struct ViViTFactorisedEncoder: KinoModel {
     public var sampleShape: [Int] {
         [configuration.numberOfFrames, configuration.numberOfChannels, configuration.imageSize, configuration.imageSize]
     }
-    public var scoring: LabelScoring { .softmax }
+    public var scoring: LabelScoring { configuration.common.scoring(default: .softmax) }
 
     public var parameterCount: Int {
         spatialClsToken.count + spatialPositions.count + tubeletWeight.count + tubeletBias.count
