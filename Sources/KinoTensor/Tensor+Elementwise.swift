@@ -15,6 +15,20 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     case quickGelu = "quick_gelu"
     case relu
 
+    /// Decodes HF's names, including the aliases `gelu_python` (exact) and `gelu_pytorch_tanh`
+    /// (the tanh form, numerically `gelu_new`).
+    public init(from decoder: any Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        let aliases: [String: Activation] = ["gelu_python": .gelu, "gelu_pytorch_tanh": .geluNew]
+        guard let value = Activation(rawValue: name) ?? aliases[name] else {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: decoder.codingPath,
+                debugDescription: "unsupported activation \"\(name)\" (supported: "
+                    + (Activation.allCases.map(\.rawValue) + aliases.keys.sorted()).joined(separator: ", ") + ")"))
+        }
+        self = value
+    }
+
     /// The activation at one value.
     @inline(__always)
     public func callAsFunction(_ x: Float) -> Float {

@@ -78,6 +78,14 @@ struct LoaderTests {
             guard case .invalidConfiguration(_, let reason) = error else { throw error }
             #expect(reason.contains("hidden_size"))
         }
+        try #"{"model_type": "vit", "hidden_act": "swish"}"#.write(toFile: configPath, atomically: true, encoding: .utf8)
+        do {
+            _ = try ModelRegistry.load(directory: dir)
+            Issue.record("accepted an unsupported activation")
+        } catch let error as ModelError {
+            guard case .invalidConfiguration(_, let reason) = error else { throw error }
+            #expect(reason.contains("hidden_act") && reason.contains("swish"))
+        }
         try #"{"model_type": "vit", "hidden_size": 30, "num_attention_heads": 4}"#
             .write(toFile: configPath, atomically: true, encoding: .utf8)
         #expect(throws: ModelError.self) { try ModelRegistry.load(directory: dir) }
