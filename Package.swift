@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "KinoTensor", targets: ["KinoTensor"]),
         .library(name: "KinoGraph", targets: ["KinoGraph"]),
         .library(name: "KinoWatch", targets: ["KinoWatch"]),
+        .library(name: "KinoModels", targets: ["KinoModels"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,22 +40,25 @@ let package = Package(
         .target(name: "KinoTensor", dependencies: ["COpenBLAS"]),
         .target(name: "KinoMedia", dependencies: ["CFFmpeg", "CSndFile"]),
         .target(name: "KinoDSP", dependencies: ["KinoTensor"]),
+        .target(name: "KinoModels", dependencies: ["KinoTensor"]),
         .target(name: "KinoTestSupport", dependencies: ["KinoMedia"]),
         .target(
             name: "KinoGraph",
-            dependencies: ["KinoMedia", "KinoDSP", .product(name: "Yams", package: "Yams")]
+            dependencies: ["KinoMedia", "KinoDSP", "KinoModels", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "KinoWatch", dependencies: ["KinoGraph", "CSQLite"]),
         .executableTarget(
             name: "kino",
             dependencies: [
-                "KinoMedia", "KinoDSP", "KinoGraph", "KinoWatch",
+                "KinoMedia", "KinoDSP", "KinoGraph", "KinoWatch", "KinoModels", "KinoTensor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .testTarget(name: "KinoMediaTests", dependencies: ["KinoMedia", "KinoTestSupport"]),
         .testTarget(name: "KinoDSPTests", dependencies: ["KinoDSP", "KinoTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels", "KinoTensor"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoDSP", "KinoTestSupport"]),
         .testTarget(name: "KinoFlowTests", dependencies: ["KinoDSP"], resources: [.copy("Fixtures")]),

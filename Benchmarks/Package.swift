@@ -30,5 +30,9 @@ let package = Package(
             dependencies: [.product(name: "KinoWatch", package: "Kino"), .product(name: "KinoGraph", package: "Kino")],
             path: "Sources/watch-bench"
         ),
+        .executableTarget(
+            name: "model-bench",
+            dependencies: [.product(name: "KinoModels", package: "Kino"), .product(name: "KinoTensor", package: "Kino")]
+        ),
     ]
 )

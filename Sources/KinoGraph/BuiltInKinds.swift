@@ -5,7 +5,7 @@ import KinoMedia
 enum BuiltInKinds {
     static let all: [StageKind] = [syntheticVideo, syntheticAudio, sample, audio, spectrogram, flow, flowViz, flowStats,
                                    pairs, join, measure, jsonl]
-        + MediaKinds.all
+        + MediaKinds.all + ModelKinds.all
 
     static let syntheticVideo = StageKind(
         name: "synthetic-video", summary: "Generated frames (pixel value = index mod 256), for trying pipelines.",

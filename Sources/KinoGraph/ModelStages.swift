@@ -1,0 +1,172 @@
+import Foundation
+import KinoDSP
+import KinoMedia
+import KinoModels
+import KinoTensor
+
+/// What the classifier stages share: batching, optional averaging over consecutive
+/// inputs, a summary over the whole run, and an explicit "off" event when no model is given.
+///
+/// Without a model folder nothing is classified: the stage emits one event saying it is off and
+/// why, and never labels from random weights.
+final class ClassifierCore: @unchecked Sendable {
+    /// One input waiting for its forward pass: model input and its time range.
+    struct Item {
+        var input: Tensor
+        var start: Double
+        var end: Double
+    }
+
+    let id: String
+    let model: (any KinoModel)?
+    let topK: Int
+    let batch: Int
+    let average: Int
+    let summary: Bool
+    private let state = Locked<(pending: [Item], window: [([Float], Double, Double)], all: [[Float]],
+                                 range: (Double, Double)?, saidOff: Bool)>(([], [], [], nil, false))
+
+    init(id: String, model: (any KinoModel)?, topK: Int, batch: Int, average: Int, summary: Bool) {
+        self.id = id
+        self.model = model
+        self.topK = topK
+        self.batch = batch
+        self.average = average
+        self.summary = summary
+    }
+
+    /// Queues one input and runs a forward pass once `batch` are waiting.
+    func enqueue(_ item: Item, output: StageOutput) throws {
+        let ready: [Item]? = state.withLock { s in
+            s.pending.append(item)
+            guard s.pending.count >= batch else { return nil }
+            defer { s.pending = [] }
+            return s.pending
+        }
+        if let ready { try run(ready, output: output) }
+    }
+
+    /// Runs what is left, flushes a partial average, emits the summary (or the "off" event).
+    func finishClassifying(output: StageOutput) throws {
+        guard let model else {
+            output.emit(.event(Event(stage: id, start: 0, end: 0, payload: [
+                "status": "off", "reason": "no model folder given (option model); nothing was classified",
+            ])))
+            return
+        }
+        let rest = state.withLock { s -> [Item] in defer { s.pending = [] }; return s.pending }
+        if !rest.isEmpty { try run(rest, output: output) }
+        let (window, all, range) = state.withLock { s in
+            defer { s.window = [] }
+            return (s.window, s.all, s.range)
+        }
+        if !window.isEmpty { emitAverage(window, model: model, output: output) }
+        if summary, let range, all.count > 1 {
+            output.emit(.event(Event(stage: id, start: range.0, end: range.1, payload: [
+                "summary": true, "inputs": .number(Double(all.count)), "model": .string(model.architecture),
+                "labels": Self.json(model.topLabels(meanProbabilities(all), k: topK)),
+            ])))
+        }
+    }
+
+    private func run(_ items: [Item], output: StageOutput) throws {
+        guard let model else { return }
+        let input = Tensor.concatenate(items.map(\.input)).reshaped([items.count] + model.sampleShape)
+        guard let logits = try model(input).logits else { return }
+        for (item, probabilities) in zip(items, model.probabilities(logits)) {
+            let averaged: [([Float], Double, Double)]? = state.withLock { s in
+                s.all.append(probabilities)
+                s.range = (min(s.range?.0 ?? item.start, item.start), max(s.range?.1 ?? item.end, item.end))
+                s.window.append((probabilities, item.start, item.end))
+                guard s.window.count >= average else { return nil }
+                defer { s.window = [] }
+                return s.window
+            }
+            if let averaged { emitAverage(averaged, model: model, output: output) }
+        }
+    }
+
+    private func emitAverage(_ window: [([Float], Double, Double)], model: any KinoModel, output: StageOutput) {
+        let start = window.map(\.1).min()!, end = window.map(\.2).max()!
+        var payload: [String: JSONValue] = [
+            "model": .string(model.architecture), "scoring": .string(model.scoring.rawValue),
+            "labels": Self.json(model.topLabels(meanProbabilities(window.map(\.0)), k: topK)),
+        ]
+        if window.count > 1 { payload["averaged"] = .number(Double(window.count)) }
+        output.emit(.event(Event(stage: id, start: start, end: end, payload: payload)))
+    }
+
+    static func json(_ labels: [LabelScore]) -> JSONValue {
+        .array(labels.map { .object(["label": .string($0.label), "score": .number(Double($0.score))]) })
+    }
+}
+
+/// Classifies clips from `sample` (mode `clips`) with a ViViT or ViViT factorised-encoder
+/// checkpoint; one event per clip (or per `average` clips) with the top-k labels.
+public final class VideoClassifierStage: ProcessingStage, @unchecked Sendable {
+    let core: ClassifierCore
+    let preprocessor: VideoPreprocessor?
+
+    /// - Parameters:
+    ///   - model: a clip model (``VivitForVideoClassification``, ``ViViTFactorisedEncoder``), or
+    ///     `nil` for a stage that is off.
+    ///   - range: pixel scaling (original [−1, 1] or HF's [−3, 1]).
+    public init(id: String, model: (any KinoModel)?, topK: Int = 5, batch: Int = 1, average: Int = 1,
+                summary: Bool = true, range: ViViTPixelRange = .original) {
+        preprocessor = model.map { VideoPreprocessor(cropSize: $0.sampleShape.last!, range: range) }
+        core = ClassifierCore(id: id, model: model, topK: topK, batch: batch, average: average, summary: summary)
+    }
+
+    public var inputTypes: [PortType] { [.clip] }
+    public var outputType: PortType? { .event }
+    public var isHeavy: Bool { core.model != nil }
+
+    public func process(_ packet: Packet, input: Int, output: StageOutput) throws {
+        guard let model = core.model, let preprocessor, case .clip(let clip) = packet.payload else { return }
+        let id = core.id
+        let frames = model.sampleShape[0]
+        guard clip.frames.count == frames else {
+            throw GraphError.invalidInput(
+                stage: id, message: "clips of \(clip.frames.count) frames; the model takes \(frames) (set sample's clip_length: \(frames))")
+        }
+        let images = try clip.frames.map { frame -> RGB8Image in
+            guard frame.layout == .rgb24 else {
+                throw GraphError.invalidInput(stage: id, message: "\(frame.layout.rawValue) frames; the model needs rgb24 (decode's layout)")
+            }
+            return RGB8Image(width: frame.width, height: frame.height, pixels: frame.bytes)
+        }
+        try core.enqueue(.init(input: preprocessor.clip(images), start: clip.startSeconds, end: clip.endSeconds),
+                         output: output)
+    }
+
+    public func finish(output: StageOutput) throws { try core.finishClassifying(output: output) }
+}
+
+/// Classifies `spectrogram` blocks (mode `ast`) with an AST checkpoint; sigmoid scores for
+/// AudioSet's multi-label head.
+public final class AudioClassifierStage: ProcessingStage, @unchecked Sendable {
+    let core: ClassifierCore
+
+    public init(id: String, model: (any KinoModel)?, topK: Int = 5, batch: Int = 1, average: Int = 1,
+                summary: Bool = true) {
+        core = ClassifierCore(id: id, model: model, topK: topK, batch: batch, average: average, summary: summary)
+    }
+
+    public var inputTypes: [PortType] { [.spectrogram] }
+    public var outputType: PortType? { .event }
+    public var isHeavy: Bool { core.model != nil }
+
+    public func process(_ packet: Packet, input: Int, output: StageOutput) throws {
+        guard let model = core.model, case .spectrogram(let block) = packet.payload else { return }
+        let id = core.id
+        let features = block.features
+        guard block.kind == .ast, [features.frames, features.bins] == model.sampleShape else {
+            throw GraphError.invalidInput(
+                stage: id, message: "\(block.kind.rawValue) blocks of [\(features.frames), \(features.bins)]; the model takes ast windows of \(model.sampleShape)")
+        }
+        let tensor = Tensor(shape: [features.frames, features.bins], values: features.values)
+        try core.enqueue(.init(input: tensor, start: block.startSeconds, end: block.endSeconds), output: output)
+    }
+
+    public func finish(output: StageOutput) throws { try core.finishClassifying(output: output) }
+}

@@ -1,0 +1,117 @@
+// ViViT Model 1, joint space-time attention (Arnab et al., "ViViT: A Video Vision Transformer"),
+// as Hugging Face's VivitForVideoClassification computes it (models/vivit/modeling_vivit.py).
+import Foundation
+import KinoTensor
+
+/// `config.json` of `model_type: "vivit"`.
+public struct ViViTConfiguration: Codable, Sendable, Equatable {
+    public var common: CommonConfiguration
+    public var imageSize: Int
+    public var numberOfFrames: Int
+    /// `[t, h, w]` extent of one tubelet.
+    public var tubeletSize: [Int]
+    public var numberOfChannels: Int
+
+    enum CodingKeys: String, CodingKey {
+        case imageSize = "image_size"
+        case numberOfFrames = "num_frames"
+        case tubeletSize = "tubelet_size"
+        case numberOfChannels = "num_channels"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        common = try CommonConfiguration(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        imageSize = try c.decodeIfPresent(Int.self, forKey: .imageSize) ?? 224
+        numberOfFrames = try c.decodeIfPresent(Int.self, forKey: .numberOfFrames) ?? 32
+        tubeletSize = try c.decodeIfPresent([Int].self, forKey: .tubeletSize) ?? [2, 16, 16]
+        numberOfChannels = try c.decodeIfPresent(Int.self, forKey: .numberOfChannels) ?? 3
+        // VivitConfig's own defaults differ from ViT's where the file leaves them out.
+        let shared = try decoder.container(keyedBy: CommonConfiguration.CodingKeys.self)
+        if !shared.contains(.layerNormEps) { common.layerNormEps = 1e-6 }
+        if !shared.contains(.hiddenActivation) { common.hiddenActivation = .geluFast }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try common.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(imageSize, forKey: .imageSize)
+        try c.encode(numberOfFrames, forKey: .numberOfFrames)
+        try c.encode(tubeletSize, forKey: .tubeletSize)
+        try c.encode(numberOfChannels, forKey: .numberOfChannels)
+    }
+
+    /// Tubelets along time, height and width.
+    public var grid: [Int] {
+        PatchGeometry(kernel: tubeletSize).grid([numberOfFrames, imageSize, imageSize])
+    }
+
+    func validate() throws {
+        try common.validate(path: "config.json")
+        guard tubeletSize.count == 3, tubeletSize.allSatisfy({ $0 > 0 }), grid.allSatisfy({ $0 > 0 }) else {
+            throw ModelError.invalidConfiguration(
+                path: "config.json",
+                reason: "tubelet_size \(tubeletSize) does not fit \(numberOfFrames) frames of \(imageSize)²")
+        }
+    }
+}
+
+/// `VivitForVideoClassification`: tubelet embedding over the whole clip, one encoder over all
+/// space-time tokens, linear head on the CLS token.
+public struct VivitForVideoClassification: KinoModel {
+    public let configuration: ViViTConfiguration
+    public var clsToken: Tensor
+    /// `[1, 1 + nT·nH·nW, D]`.
+    public var positionEmbeddings: Tensor
+    /// Conv3d weight `[D, C, t, h, w]`.
+    public var tubeletWeight: Tensor
+    public var tubeletBias: Tensor
+    public var encoder: TransformerEncoder
+    public var classifier: Linear
+    public let labels: [String]
+    public private(set) var unusedKeys: [String] = []
+
+    /// Loads `vivit.*` (prefix optional) and `classifier.*` from `source`.
+    /// - Throws: ``ModelError`` naming the first missing or mis-shaped key.
+    public init(configuration: ViViTConfiguration, weights source: any WeightSource) throws {
+        let c = configuration, d = c.common.hiddenSize
+        try c.validate()
+        self.configuration = c
+        labels = c.common.labels
+        guard !labels.isEmpty else {
+            throw ModelError.invalidConfiguration(path: "config.json", reason: "VivitForVideoClassification needs id2label")
+        }
+        let tokens = c.grid.reduce(1, *)
+        clsToken = try source.tensor("embeddings.cls_token", [1, 1, d])
+        positionEmbeddings = try source.tensor("embeddings.position_embeddings", [1, 1 + tokens, d])
+        tubeletWeight = try source.tensor("embeddings.patch_embeddings.projection.weight",
+                                          [d, c.numberOfChannels] + c.tubeletSize)
+        tubeletBias = try source.tensor("embeddings.patch_embeddings.projection.bias", [d])
+        encoder = try .load(source, shape: c.common.encoderShape)
+        classifier = try .load(source, "classifier", input: d, output: labels.count, prefixed: false)
+        if let checkpoint = source as? CheckpointWeights { unusedKeys = checkpoint.unusedKeys }
+    }
+
+    public var architecture: String { "VivitForVideoClassification" }
+    public var inputName: String { "pixel_values" }
+    public var sampleShape: [Int] {
+        [configuration.numberOfFrames, configuration.numberOfChannels, configuration.imageSize, configuration.imageSize]
+    }
+    public var scoring: LabelScoring { configuration.common.scoring(default: .softmax) }
+
+    public var parameterCount: Int {
+        clsToken.count + positionEmbeddings.count + tubeletWeight.count + tubeletBias.count
+            + encoder.parameterCount + classifier.parameterCount
+    }
+
+    /// Runs `pixel_values` `[B, T, C, H, W]` (frames, then channel planes) at exactly the
+    /// configured frame count and size: HF's pos-encoding interpolation ignores time, so it is
+    /// not offered.
+    /// - Throws: ``ModelError/inputShape(name:expected:found:)``.
+    public func callAsFunction(_ pixels: Tensor) throws -> ModelOutput {
+        try checkInput(pixels)
+        let patches = pixels.patchEmbedding(weight: tubeletWeight, bias: tubeletBias)
+        let hidden = encoder(embed(prefix: [clsToken], patches: patches, positions: positionEmbeddings))
+        return ModelOutput(logits: classifier(token(0, of: hidden)), lastHiddenState: hidden)
+    }
+}

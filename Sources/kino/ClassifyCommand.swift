@@ -1,0 +1,174 @@
+import ArgumentParser
+import Foundation
+import KinoDSP
+import KinoMedia
+import KinoModels
+import KinoTensor
+
+struct ClassifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Label a video (ViViT, ViViT factorised encoder, ViT) or audio (AST) file, window by window.",
+        discussion: """
+            Clip models see windows of T frames (T from the model) taken --frame-stride apart; a new window starts \
+            every --clip-stride frames (default: one window span, so windows tile the file). The last window repeats \
+            the final frame when the file runs out. ViT classifies single frames taken --fps per second. Each \
+            window prints its top labels (softmax); the summary averages the windows' probabilities. \
+            With an AST checkpoint the file's audio is decoded at 16 kHz mono and cut into windows of the model's \
+            max_length fbank frames (10.24 s) every --hop seconds, featurised as Hugging Face's ASTFeatureExtractor; \
+            scores are sigmoids (AudioSet is multi-label).
+            """)
+
+    @Argument(help: "The video file.") var file: String
+    @Option(help: "The model folder (config.json + model.safetensors).") var model: String
+    @Option(name: .customLong("top-k"), help: "Labels to print per window and overall.") var topK = 5
+    @Option(help: "Clip models: frames between the frames of a clip.") var frameStride = 2
+    @Option(help: "Clip models: frames between window starts (default: the window span).") var clipStride: Int?
+    @Option(help: "ViT: frames per second to classify.") var fps = 1.0
+    @Option(help: "ViViT pixel scaling: original ([-1, 1], the recipe the checkpoints were converted with) or hf ([-3, 1], today's HF processor).")
+    var pixelRange = "original"
+    @Option(help: "AST: seconds between window starts (default: the window length, 10.24 s).") var hop: Double?
+    @Option(help: "Windows per forward pass.") var batch = 1
+    @Option(help: "Worker threads (default: all cores).") var threads: Int?
+    @Flag(help: "Print one JSON object per window and one for the summary.") var json = false
+
+    func validate() throws {
+        guard topK > 0, frameStride > 0, batch > 0, fps > 0, (clipStride ?? 1) > 0, (hop ?? 1) >= 0.01 else {
+            throw ValidationError("--top-k, --frame-stride, --clip-stride, --batch, --fps and --hop (≥ 0.01) must be positive")
+        }
+        guard ViViTPixelRange(rawValue: pixelRange) != nil else {
+            throw ValidationError("--pixel-range must be original or hf")
+        }
+    }
+
+    func run() throws {
+        BLAS.useSingleThread()
+        if let threads { Parallelism.workers = threads }
+        do {
+            let network = try ModelRegistry.load(directory: model)
+            if let ast = network as? ASTForAudioClassification {
+                try classifyAudio(ast)
+                return
+            }
+            let decoder = try VideoDecoder(path: file, options: VideoDecodeOptions(layout: .rgb24))
+            let index = try decoder.frameIndex()
+            guard index.count > 0 else { throw ValidationError("\(file) has no video frames") }
+            let windows = plan(network, frames: index.count, rate: index)
+            var rows: [[Float]] = []
+            for group in stride(from: 0, to: windows.count, by: batch) {
+                let part = Array(windows[group ..< min(windows.count, group + batch)])
+                let input = try batchTensor(part, network: network, decoder: decoder)
+                guard let logits = try network(input).logits else {
+                    throw ValidationError("\(model) is a backbone without a classification head")
+                }
+                for (window, probabilities) in zip(part, network.probabilities(logits)) {
+                    rows.append(probabilities)
+                    report(window: window, labels: network.topLabels(probabilities, k: topK), index: index)
+                }
+            }
+            summarise(network, rows)
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            printError(error)
+            throw ExitCode(1)
+        }
+    }
+
+    /// AST over fbank windows of the whole file's audio.
+    private func classifyAudio(_ network: ASTForAudioClassification) throws {
+        let audio = try AudioDecoder.decodeAll(path: file, sampleRate: 16000, mono: true)
+        var options = ASTFeatureExtractor.Options()
+        options.maxLength = network.configuration.maximumLength
+        options.numMelBins = network.configuration.numberOfMelBins
+        let extractor = try ASTFeatureExtractor(options: options)
+        let hopFrames = hop.map { max(1, Int(($0 * 100).rounded())) } ?? options.maxLength
+        let windows = extractor.windows(audio.samples, hopFrames: hopFrames)
+        var rows: [[Float]] = []
+        for group in stride(from: 0, to: windows.count, by: batch) {
+            let part = Array(windows[group ..< min(windows.count, group + batch)])
+            let input = Tensor(shape: [part.count] + network.sampleShape, values: part.flatMap(\.features.values))
+            let logits = try network(input).logits!
+            for (window, probabilities) in zip(part, network.probabilities(logits)) {
+                rows.append(probabilities)
+                print(line(start: audio.seconds + window.startTime, end: audio.seconds + window.endTime, frames: nil,
+                           labels: network.topLabels(probabilities, k: topK)))
+            }
+        }
+        summarise(network, rows)
+    }
+
+    /// Frame indices of every window; clip windows past the end repeat the last frame.
+    private func plan(_ network: any KinoModel, frames total: Int, rate index: FrameIndex) -> [[Int]] {
+        if network is ViTForImageClassification {
+            let end = index.seconds(total - 1)
+            var times: [Double] = []
+            var t = index.seconds(0)
+            while t <= end + 1e-9 {
+                times.append(t)
+                t += 1 / fps
+            }
+            return Array(Set(times.compactMap { index.frameIndex(atSeconds: $0) })).sorted().map { [$0] }
+        }
+        let length = network.sampleShape[0]
+        let span = frameStride * (length - 1) + 1
+        let step = clipStride ?? span
+        return stride(from: 0, to: max(1, total - span + step), by: step).map { start in
+            (0..<length).map { min(start + $0 * frameStride, total - 1) }
+        }
+    }
+
+    /// `[B] + sampleShape` for the windows, preprocessed as the architecture's reference does.
+    private func batchTensor(_ windows: [[Int]], network: any KinoModel, decoder: VideoDecoder) throws -> Tensor {
+        let size = network.sampleShape.last!
+        if network is ViTForImageClassification {
+            let config = try ImageProcessorConfiguration.load(directory: model, imageSize: size)
+            let images = try windows.map { try image(decoder.frame(at: $0[0])) }
+            return ImagePreprocessor(configuration: config).pixelValues(images)
+        }
+        let pre = VideoPreprocessor(cropSize: size, range: ViViTPixelRange(rawValue: pixelRange)!)
+        let clips = try windows.map { window -> Tensor in
+            let frames = try decoder.frames(at: window)
+            return pre.clip(frames.map(image))
+        }
+        return Tensor.concatenate(clips).reshaped([windows.count] + network.sampleShape)
+    }
+
+    private func image(_ frame: VideoFrame) -> RGB8Image {
+        RGB8Image(width: frame.width, height: frame.height, pixels: frame.bytes)
+    }
+
+    private func report(window: [Int], labels: [LabelScore], index: FrameIndex) {
+        let start = index.seconds(window.first!)
+        let last = window.last!
+        let end = last + 1 < index.count ? index.seconds(last + 1) : index.seconds(last) + index.timeBase.seconds(max(0, index.entries[last].duration))
+        print(line(start: start, end: end, frames: window, labels: labels))
+    }
+
+    /// One window's line, text or JSON.
+    private func line(start: Double, end: Double, frames: [Int]?, labels: [LabelScore]) -> String {
+        if json {
+            let entries = labels.map { #"{"label":\#(quoted($0.label)),"score":\#($0.score)}"# }
+            let framesField = frames.map { #""frames":\#($0),"# } ?? ""
+            return #"{"start":\#(start),"end":\#(end),\#(framesField)"labels":[\#(entries.joined(separator: ","))]}"#
+        }
+        let text = labels.map { $0.label + " " + String(format: "%.3f", $0.score) }.joined(separator: ", ")
+        return String(format: "%8.3f–%8.3f s  ", start, end) + text
+    }
+
+    /// The mean of every window's probabilities, top-k.
+    private func summarise(_ network: any KinoModel, _ rows: [[Float]]) {
+        let overall = network.topLabels(meanProbabilities(rows), k: topK)
+        if json {
+            let entries = overall.map { #"{"label":\#(quoted($0.label)),"score":\#($0.score)}"# }
+            print(#"{"summary":true,"windows":\#(rows.count),"labels":[\#(entries.joined(separator: ","))]}"#)
+        } else {
+            print("overall (\(rows.count) windows, mean \(network.scoring.rawValue) probability):")
+            for entry in overall { print("  " + String(format: "%.4f", entry.score) + "  " + entry.label) }
+        }
+    }
+
+    private func quoted(_ s: String) -> String {
+        String(decoding: try! JSONEncoder().encode(s), as: UTF8.self)
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import KinoDSP
+import KinoGraph
+import KinoMedia
+import KinoModels
+import KinoTensor
+import Testing
+
+/// Tiny random-weight checkpoints of KinoModels' parity tests (tools/make-model-fixtures.py).
+private func modelFixture(_ name: String) -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("KinoModelsTests/Fixtures/\(name)").path
+}
+
+private func events(_ sink: CollectSink) -> [Event] {
+    sink.packets.compactMap { if case .event(let e) = $0.payload { return e } else { return nil } }
+}
+
+/// Emits fixed spectrogram blocks, one per second.
+private final class BlockSource: SourceStage {
+    let inputTypes: [PortType] = []
+    let outputType: PortType? = .spectrogram
+    let blocks: [FeatureMatrix]
+
+    init(_ blocks: [FeatureMatrix]) { self.blocks = blocks }
+
+    func produce(into output: StageOutput) throws {
+        for (i, features) in blocks.enumerated() {
+            let block = SpectrogramBlock(kind: .ast, index: i, startSeconds: Double(i), endSeconds: Double(i) + 0.64,
+                                         validFrames: features.frames, features: features)
+            output.emit(Packet(seconds: Double(i), payload: .spectrogram(block)))
+        }
+    }
+}
+
+@Suite("model stages")
+struct ModelStageTests {
+    @Test("without a model folder the vivit stage is off and says so, labelling nothing")
+    func off() throws {
+        let spec = try PipelineSpec.parse(yaml: """
+            name: off
+            stages:
+              - {id: v, kind: synthetic-video, options: {frames: 20, width: 32, height: 32}}
+              - {id: clips, kind: sample, inputs: [v], options: {mode: clips, clip_length: 8}}
+              - {id: classes, kind: vivit, inputs: [clips]}
+              - {id: out, kind: jsonl, inputs: [classes], options: {path: labels.jsonl}}
+            """)
+        let directory = temporaryDirectory()
+        let graph = try spec.makeGraph(context: BuildContext(outputDirectory: directory.path))
+        let report = GraphRunner(graph: graph, pool: ComputePool(slots: 2)).run(cancel: CancelToken())
+        #expect(report.failure == nil)
+        let text = try String(contentsOf: directory.appendingPathComponent("labels.jsonl"), encoding: .utf8)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("\"status\":\"off\"") == true)
+        #expect(!text.contains("\"labels\""))
+    }
+
+    @Test("vivit labels each clip as the model does directly, then averages the run")
+    func clips() throws {
+        let model = try ModelRegistry.load(directory: modelFixture("vivit-a"))
+        let sink = CollectSink(.event)
+        let stage = VideoClassifierStage(id: "labels", model: model, topK: 3, batch: 2)
+        _ = try runChain([("v", SyntheticVideoSource(count: 20, width: 40, height: 32)),
+                          ("clips", SampleStage(mode: .clips(ClipSpec(length: 8)))), ("labels", stage), ("sink", sink)])
+        let got = events(sink)
+        // 20 frames in clips of 8: three clips (the last repeats frame 19), then the summary.
+        #expect(got.count == 4)
+        #expect(got.last?.payload["summary"] == .bool(true))
+        let video = SyntheticVideoSource(count: 20, width: 40, height: 32)
+        let frames = (0..<8).map { video.frame($0) }.map { RGB8Image(width: $0.width, height: $0.height, pixels: $0.bytes) }
+        let input = VideoPreprocessor(cropSize: 32).clip(frames).reshaped([1, 8, 3, 32, 32])
+        let expected = model.topLabels(model.probabilities(try #require(try model(input).logits))[0], k: 3)
+        guard case .array(let labels)? = got.first?.payload["labels"], case .object(let best) = labels[0] else {
+            Issue.record("no labels in \(String(describing: got.first))")
+            return
+        }
+        #expect(best["label"] == .string(expected[0].label))
+        if case .number(let score)? = best["score"] { #expect(abs(Float(score) - expected[0].score) < 1e-5) }
+        #expect(got.first?.start == 0)
+    }
+
+    @Test("ast labels spectrogram windows; average merges consecutive windows into one event")
+    func audio() throws {
+        let model = try ModelRegistry.load(directory: modelFixture("ast-a"))
+        let blocks = (0..<4).map { i in
+            FeatureMatrix(frames: 64, bins: 32, values: (0..<(64 * 32)).map { Float(sin(Double($0 + i * 7) * 0.01)) })
+        }
+        let sink = CollectSink(.event)
+        let stage = AudioClassifierStage(id: "sounds", model: model, topK: 2, average: 2, summary: false)
+        _ = try runChain([("blocks", BlockSource(blocks)), ("sounds", stage), ("sink", sink)])
+        let got = events(sink)
+        #expect(got.count == 2)
+        #expect(got.map(\.start) == [0, 2])
+        #expect(zip(got.map(\.end), [1.64, 3.64]).allSatisfy { abs($0 - $1) < 1e-9 })
+        #expect(got.first?.payload["averaged"] == .number(2))
+        #expect(got.first?.payload["scoring"] == .string("sigmoid"))
+    }
+
+    @Test("a checkpoint of the wrong architecture is refused when the pipeline is built")
+    func wrongModel() throws {
+        let spec = try PipelineSpec.parse(yaml: """
+            name: wrong
+            stages:
+              - {id: v, kind: synthetic-video}
+              - {id: clips, kind: sample, inputs: [v], options: {mode: clips, clip_length: 8}}
+              - {id: labels, kind: vivit, inputs: [clips], options: {model: "\(modelFixture("ast-a"))"}}
+            """)
+        #expect(throws: GraphError.self) { try spec.makeGraph() }
+    }
+
+    @Test("pipelines/labels.yaml runs on the bundled clip; without models both classifiers say they are off")
+    func labelsPipeline() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let spec = try PipelineSpec.load(path: root.appendingPathComponent("pipelines/labels.yaml").path)
+        let directory = temporaryDirectory()
+        let graph = try spec.makeGraph(context: BuildContext(inputPath: root.appendingPathComponent("samples/clip720.mp4").path,
+                                                             outputDirectory: directory.path))
+        let report = GraphRunner(graph: graph, pool: ComputePool(slots: 2)).run(cancel: CancelToken())
+        #expect(report.failure == nil)
+        for name in ["actions.jsonl", "sounds.jsonl"] {
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            #expect(text.split(separator: "\n").count == 1 && text.contains("\"status\":\"off\""), "\(name): \(text)")
+        }
+    }
+}
