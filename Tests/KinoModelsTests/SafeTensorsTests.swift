@@ -20,7 +20,7 @@ struct SafeTensorsTests {
     }
 
     /// Header cases and the error each must produce.
-    nonisolated(unsafe) static let malformed: [(String, String, [UInt8], UInt64?, @Sendable (SafeTensorsError) -> Bool)] = [
+    static let malformed: [(String, String, [UInt8], UInt64?, @Sendable (SafeTensorsError) -> Bool)] = [
         ("length zero", "{}", [], 0, { if case .headerLength = $0 { true } else { false } }),
         ("length past the end", "{}", [], 4096, { if case .headerLength = $0 { true } else { false } }),
         ("length above the 100 MB cap", "{}", [], 200_000_000, { if case .headerLength = $0 { true } else { false } }),
