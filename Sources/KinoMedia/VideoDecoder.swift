@@ -196,7 +196,7 @@ public final class VideoDecoder: @unchecked Sendable {
         }
         while !candidates.isEmpty {
             let k = candidates.removeFirst()
-            try demuxer.seek(stream: streamIndex, to: k.dts)
+            try demuxer.seek(stream: streamIndex, to: k.pts)
             avcodec_flush_buffers(codec)
             draining = false
             finished = false
