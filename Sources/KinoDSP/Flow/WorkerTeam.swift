@@ -63,7 +63,8 @@ final class WorkerTeam: @unchecked Sendable {
     private let started = HandoffCounter()
     private let finished = HandoffCounter()
     private var generation = 0
-    private var job: ((Int) -> Void)?
+    /// Non-optional on purpose: storing into an optional closure re-abstracts it, which allocates.
+    private var job: (Int) -> Void = { _ in }
     private var stopping = false
 
     init() {
@@ -84,7 +85,7 @@ final class WorkerTeam: @unchecked Sendable {
             seen += 1
             started.wait(untilAtLeast: seen)
             if stopping { return }
-            job?(1)
+            job(1)
             finished.raise()
         }
     }
@@ -97,7 +98,7 @@ final class WorkerTeam: @unchecked Sendable {
             started.raise()
             escaping(0)
             finished.wait(untilAtLeast: generation)
-            job = nil
+            job = { _ in }
         }
     }
 }
