@@ -32,6 +32,13 @@ final class Plane: @unchecked Sendable {
 
     func fill(_ value: Float) { storage.update(repeating: value, count: count) }
 
+    /// Zeroes rows `rows` across the full stride (halo columns included); rows −1 and `height`
+    /// address the halo rows when `pad` is 1.
+    func zeroRows(_ rows: Range<Int>) {
+        guard !rows.isEmpty else { return }
+        (row(rows.lowerBound) - pad).update(repeating: 0, count: rows.count * stride)
+    }
+
     /// Copies edge pixels outwards over the whole halo (OpenCV's BORDER_REPLICATE).
     func replicateBorder() {
         replicateSides(rows: 0..<height)

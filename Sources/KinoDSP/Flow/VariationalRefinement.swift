@@ -41,7 +41,13 @@ final class VariationalRefiner {
         let t = team
         let bands = t == nil ? 1 : 2
         prepare(i0: i0, i1: i1, u: u, v: v, bands: bands, team: t)
-        du.fill(0); dv.fill(0); wx.fill(0); wy.fill(0)
+        forEachBand(bands, team: t) { b in
+            // Each band clears its rows; the first and last band also the halo row on their side.
+            var rows = bandRows(b, of: bands, rows: self.height)
+            if b == 0 { rows = (rows.lowerBound - 1)..<rows.upperBound }
+            if b == bands - 1 { rows = rows.lowerBound..<(rows.upperBound + 1) }
+            self.du.zeroRows(rows); self.dv.zeroRows(rows); self.wx.zeroRows(rows); self.wy.zeroRows(rows)
+        }
         let halfSteps = 2 * o.sorIterations
         for _ in 0..<o.variationalIterations {
             forEachBand(bands, team: t) { b in
