@@ -25,8 +25,8 @@ final class HandoffCounter: @unchecked Sendable {
         var spins = 0
         while value.load(ordering: .acquiring) < target {
             spins += 1
-            if spins < 4000 { continue }
-            if spins < 8000 { sched_yield(); continue }
+            if spins < 2000 { continue }
+            if spins < 2100 { sched_yield(); continue }
             // Announce the sleep, then re-check so a raise in between is not lost.
             sleeping.store(true, ordering: .sequentiallyConsistent)
             if value.load(ordering: .sequentiallyConsistent) >= target {
