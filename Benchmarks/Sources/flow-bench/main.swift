@@ -6,6 +6,7 @@
 //   time NAME PRESET THREADS N [key=value…]   N two-frame calls → {"ms":[…]}
 //   video NAME PRESET THREADS N [key=value…]  N video pushes alternating the pair (one new pyramid per call)
 //   flow NAME PRESET THREADS OUT.f32 [key=value…]  write the flow (u,v interleaved float32)
+//   refine NAME PRESET IN.f32 OUT.f32 [key=value…]  variational refinement alone on a given flow
 //   scale NAME PRESET N [key=value…]         N rounds alternating a 1-thread and a 2-thread call
 //                                            → {"one":[…],"two":[…]} (same load for both)
 // Knobs: finest, stride, gd, vr, sor, meannorm, prop, stripes (the DISOptions names they map to are below).
@@ -88,6 +89,14 @@ while let line = readLine() {
                 }
             }
             reply(["ms": ms])
+        case "refine":
+            let o = try options(f[2], threads: 1, f[5...])
+            let (a, b) = pairs[f[1]]!
+            let raw = try Data(contentsOf: URL(fileURLWithPath: f[3]))
+            var flow = try FlowField(width: a.width, height: a.height, uv: raw.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) })
+            try flow.refine(from: a, to: b, options: o)
+            try flow.uv.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: f[4]))
+            reply(["ok": true])
         case "scale":
             let (a, b) = pairs[f[1]]!
             let one = try session(f[1], try options(f[2], threads: 1, f[4...]))

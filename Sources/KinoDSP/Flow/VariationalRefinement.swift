@@ -3,7 +3,7 @@
 /// Minimises `δ·Ψ(brightness) + γ·Ψ(gradient constancy) + α·Ψ(|∇u|² + |∇v|²)` for an increment
 /// (du, dv) around the current flow: lagged robust weights in fixed-point iterations, each solved
 /// with red-black SOR. Constants and normalisations follow OpenCV's `VariationalRefinement`
-/// (ζ = 0.1, ε = 0.001, unscaled central differences) so presets give the same accuracy.
+/// (ζ = 0.1, unscaled central differences; ε from the options, 0.01 as in OpenCV 5 DIS) so presets give the same accuracy.
 ///
 /// Layout: plain row-major planes with a one-pixel halo. A red (black) SOR pass updates 8 pixels
 /// per step and keeps only the lanes of its colour, which costs spare arithmetic but needs no
@@ -51,10 +51,11 @@ final class VariationalRefiner {
         let halfSteps = 2 * o.sorIterations
         for _ in 0..<o.variationalIterations {
             forEachBand(bands, team: t) { b in
-                self.smoothnessWeights(u: u, v: v, alpha: o.alpha, rows: bandRows(b, of: bands, rows: self.height))
+                self.smoothnessWeights(u: u, v: v, alpha: o.alpha, epsilon: o.epsilon, rows: bandRows(b, of: bands, rows: self.height))
             }
             forEachBand(bands, team: t) { b in
-                self.buildSystem(u: u, v: v, gamma: o.gamma, delta: o.delta, rows: bandRows(b, of: bands, rows: self.height))
+                self.buildSystem(u: u, v: v, gamma: o.gamma, delta: o.delta, epsilon: o.epsilon,
+                                 rows: bandRows(b, of: bands, rows: self.height))
             }
             if let t {
                 let (top, bottom) = ghostBands(halfSteps: halfSteps)
