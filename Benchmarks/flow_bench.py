@@ -162,7 +162,8 @@ def main():
 def write_section(path, table):
     """Replaces (or appends) the '## Optical flow (DIS)' section, keeping the rest of the file."""
     head = "## Optical flow (DIS)"
-    body = (f"{head}\n\nCommand: `tools/.venv-flow/bin/python Benchmarks/flow_bench.py --results Benchmarks/RESULTS.md`"
+    command = "tools/.venv-flow/bin/python Benchmarks/flow_bench.py " + " ".join(sys.argv[1:])
+    body = (f"{head}\n\nCommand: `{command}`"
             f" (after `tools/setup-flow-reference.sh`). Timing pair: the `smooth` scene; \"video\" = `FlowSession.push`"
             f" with one new frame per call (pyramid reuse). EPE = mean over the six synthetic scenes, same parameters"
             f" on both sides.\n\n{table}\n")

@@ -21,12 +21,13 @@ final class HandoffCounter: @unchecked Sendable {
         if sleeping.exchange(false, ordering: .acquiringAndReleasing) { sleeper.signal() }
     }
 
-    func wait(untilAtLeast target: Int) {
+    /// Waits until the counter reaches `target`: `spin` busy checks, a few yields, then sleep.
+    func wait(untilAtLeast target: Int, spin: Int = 2000) {
         var spins = 0
         while value.load(ordering: .acquiring) < target {
             spins += 1
-            if spins < 2000 { continue }
-            if spins < 2100 { sched_yield(); continue }
+            if spins < spin { continue }
+            if spins < spin + 100 { sched_yield(); continue }
             // Announce the sleep, then re-check so a raise in between is not lost.
             sleeping.store(true, ordering: .sequentiallyConsistent)
             if value.load(ordering: .sequentiallyConsistent) >= target {
@@ -45,7 +46,7 @@ final class HandoffCounter: @unchecked Sendable {
 
     func raise() { lock.lock(); count += 1; lock.broadcast(); lock.unlock() }
 
-    func wait(untilAtLeast target: Int) {
+    func wait(untilAtLeast target: Int, spin: Int = 0) {
         lock.lock()
         while count < target { lock.wait() }
         lock.unlock()
@@ -83,7 +84,9 @@ final class WorkerTeam: @unchecked Sendable {
         var seen = 0
         while true {
             seen += 1
-            started.wait(untilAtLeast: seen)
+            // Spin longer here (~tens of µs): the caller's serial stretch between two parallel
+            // sections is usually short, and a sleeping worker costs a futex wake per hand-off.
+            started.wait(untilAtLeast: seen, spin: 30_000)
             if stopping { return }
             job(1)
             finished.raise()
