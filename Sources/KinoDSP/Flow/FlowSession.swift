@@ -171,7 +171,7 @@ public final class FlowSession {
                                     iterationsPerSweep: o.spatialPropagation ? o.gradientDescentIterations / 2 : o.gradientDescentIterations,
                                     meanNormalization: o.meanNormalization, spatialPropagation: o.spatialPropagation)
             let stripes = o.spatialPropagation ? o.searchStripes : parts
-            forEachBand(stripes, team: team) { b in grid.search(level, band: bandRows(b, of: stripes, rows: grid.rows)) }
+            forEachBand(stripes, team: team) { b in grid.search(level, band: stripeRows(b, of: stripes, rows: grid.rows)) }
             let bands = parts
             forEachBand(bands, team: team) { b in
                 grid.densify(i0: i0.levels[k].ref, i1: i1.levels[k].ref, u: self.u[k].ref, v: self.v[k].ref, acc: self.acc[k].ref,

@@ -107,14 +107,13 @@ final class WorkerTeam: @unchecked Sendable {
 }
 
 /// Runs `body(i)` for `i` in `0..<count`: sequentially without a team, else split between the
-/// two threads (even indices here, odd on the worker).
+/// two threads (the first half of the indices here, the second half on the worker).
 @inline(__always) func forEachBand(_ count: Int, team: WorkerTeam?, _ body: (Int) -> Void) {
     guard let team, count > 1 else {
         for i in 0..<count { body(i) }
         return
     }
     team.both { half in
-        var i = half
-        while i < count { body(i); i += 2 }
+        for i in (half == 0 ? 0..<(count / 2) : (count / 2)..<count) { body(i) }
     }
 }
