@@ -107,13 +107,14 @@ final class WorkerTeam: @unchecked Sendable {
 }
 
 /// Runs `body(i)` for `i` in `0..<count`: sequentially without a team, else split between the
-/// two threads (the first half of the indices here, the second half on the worker).
+/// two threads: the second half of the indices here, the first half on the worker (the last
+/// search stripe is the short one, and the caller also runs the serial code between sections).
 @inline(__always) func forEachBand(_ count: Int, team: WorkerTeam?, _ body: (Int) -> Void) {
     guard let team, count > 1 else {
         for i in 0..<count { body(i) }
         return
     }
     team.both { half in
-        for i in (half == 0 ? 0..<(count / 2) : (count / 2)..<count) { body(i) }
+        for i in (half == 1 ? 0..<(count / 2) : (count / 2)..<count) { body(i) }
     }
 }
