@@ -41,7 +41,10 @@ SETTERS = {"stride": "PatchStride", "gd": "GradientDescentIterations", "vr": "Va
 
 class Kino:
     def __init__(self, exe):
-        self.p = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        # KinoDSP links KinoTensor's OpenBLAS, whose idle pool thread spin-yields; Kino runs BLAS on
+        # one thread anyway (docs/ARCHITECTURE.md), so start it that way and keep both cores for flow.
+        env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+        self.p = subprocess.Popen([exe], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1, env=env)
 
     def ask(self, line):
         self.p.stdin.write(line + "\n")
