@@ -6,6 +6,9 @@
 //   time NAME PRESET THREADS N [key=value…]   N two-frame calls → {"ms":[…]}
 //   video NAME PRESET THREADS N [key=value…]  N video pushes alternating the pair (one new pyramid per call)
 //   flow NAME PRESET THREADS OUT.f32 [key=value…]  write the flow (u,v interleaved float32)
+//   refine NAME PRESET IN.f32 OUT.f32 [key=value…]  variational refinement alone on a given flow
+//   scale NAME PRESET N [key=value…]         N rounds alternating a 1-thread and a 2-thread call
+//                                            → {"one":[…],"two":[…]} (same load for both)
 // Knobs: finest, stride, gd, vr, sor, meannorm, prop, stripes (the DISOptions names they map to are below).
 import Foundation
 import KinoDSP
@@ -86,6 +89,31 @@ while let line = readLine() {
                 }
             }
             reply(["ms": ms])
+        case "refine":
+            let o = try options(f[2], threads: 1, f[5...])
+            let (a, b) = pairs[f[1]]!
+            let raw = try Data(contentsOf: URL(fileURLWithPath: f[3]))
+            var flow = try FlowField(width: a.width, height: a.height, uv: raw.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) })
+            try flow.refine(from: a, to: b, options: o)
+            try flow.uv.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: f[4]))
+            reply(["ok": true])
+        case "scale":
+            let (a, b) = pairs[f[1]]!
+            let one = try session(f[1], try options(f[2], threads: 1, f[4...]))
+            let two = try session(f[1], try options(f[2], threads: 2, f[4...]))
+            var out = FlowField(width: a.width, height: a.height)
+            try one.flow(from: a, to: b, into: &out)
+            try two.flow(from: a, to: b, into: &out)
+            var t1 = [Double](), t2 = [Double]()
+            for _ in 0..<Int(f[3])! {
+                var t0 = now()
+                try one.flow(from: a, to: b, into: &out)
+                t1.append(Double(now() - t0) / 1e6)
+                t0 = now()
+                try two.flow(from: a, to: b, into: &out)
+                t2.append(Double(now() - t0) / 1e6)
+            }
+            reply(["one": t1, "two": t2])
         case "flow":
             let o = try options(f[2], threads: Int(f[3])!, f[5...])
             let (a, b) = pairs[f[1]]!

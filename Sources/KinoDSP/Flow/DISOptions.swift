@@ -29,6 +29,11 @@ public struct DISOptions: Sendable, Equatable, Codable {
     public var delta: Float = 5
     /// SOR relaxation factor ω.
     public var omega: Float = 1.6
+    /// ε of the robust penalty Ψ(s²) = sqrt(s² + ε²) in the refinement. OpenCV 5 DIS uses 0.01
+    /// (its `VariationalRefinementEpsilon`; OpenCV 4 and the stand-alone refinement use 0.001).
+    public var epsilon: Float = 0.01
+    /// Coarsest pyramid level; nil picks it from the frame size as OpenCV does (its −1).
+    public var coarsestScale: Int? = nil
     /// Subtract each patch's mean before matching (robust to brightness changes).
     public var meanNormalization = true
     /// Try the neighbouring patches' vectors before each search (two sweeps, forward and backward).
@@ -70,12 +75,15 @@ public struct DISOptions: Sendable, Equatable, Codable {
         try need(variationalIterations >= 0 && sorIterations >= 0, "refinement iterations are negative")
         try need(alpha >= 0 && gamma >= 0 && delta >= 0, "α, γ, δ must be non-negative")
         try need(omega > 0 && omega < 2, "omega \(omega) not in (0, 2)")
+        try need(epsilon > 0, "epsilon must be positive")
+        try need(coarsestScale.map { $0 >= finestScale && $0 <= 12 } ?? true, "coarsestScale below finestScale or above 12")
         try need(searchStripes >= 1 && threads >= 1, "searchStripes and threads must be at least 1")
     }
 
     /// Pyramid levels for a frame size, as OpenCV picks them: the coarsest level keeps motion up to
     /// about a quarter of the longer side within reach and still holds one patch on the shorter side.
     func coarsestScale(width: Int, height: Int) -> Int {
+        if let fixed = coarsestScale { return fixed }
         let byMotion = Int(log2(Double(max(width, height)) / (4.0 * Double(patchSize))) + 0.5)
         let byPatch = Int(log2(Double(min(width, height) / patchSize)))
         return max(min(byMotion, byPatch), finestScale)

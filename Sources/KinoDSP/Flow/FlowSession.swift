@@ -93,13 +93,12 @@ public final class FlowSession {
     public func flow(from i0: GrayImage, to i1: GrayImage, into out: inout FlowField) throws {
         try check(i0); try check(i1)
         reset()
-        // Both pyramids at once on two threads; frame 0 also needs its gradients.
+        // Both pyramids at once on two threads.
         forEachBand(2, team: team) { half in
             let (pyramid, frame) = half == 0 ? (self.previous, i0) : (self.current, i1)
             frame.pixels.withUnsafeBufferPointer {
                 pyramid.load($0, width: self.width, fullCopy: self.options.finestScale == 0)
             }
-            if half == 0 { pyramid.computeGradients() }
         }
         frames = 2
         try pairReady(into: &out)
@@ -124,7 +123,7 @@ public final class FlowSession {
 
     /// Flow between the two loaded frames, and the temporal prior for the next one.
     private func pairReady(into out: inout FlowField) throws {
-        previous.computeGradients()
+        previous.computeGradients(team: team)
         compute(i0: previous, i1: current, prior: options.temporalPrior && hasPrior, into: &out)
         if options.temporalPrior {
             for k in sizes.indices { priorU[k].copyPixels(from: u[k]); priorV[k].copyPixels(from: v[k]) }
@@ -137,7 +136,7 @@ public final class FlowSession {
     /// - Throws: ``FlowError/badImage(_:)`` when fewer than two frames have been pushed.
     public func backwardFlow(into out: inout FlowField) throws {
         guard frames >= 2 else { throw FlowError.badImage("backward flow needs two frames") }
-        current.computeGradients()
+        current.computeGradients(team: team)
         compute(i0: current, i1: previous, prior: false, into: &out)
     }
 
@@ -172,7 +171,7 @@ public final class FlowSession {
                                     iterationsPerSweep: o.spatialPropagation ? o.gradientDescentIterations / 2 : o.gradientDescentIterations,
                                     meanNormalization: o.meanNormalization, spatialPropagation: o.spatialPropagation)
             let stripes = o.spatialPropagation ? o.searchStripes : parts
-            forEachBand(stripes, team: team) { b in grid.search(level, band: bandRows(b, of: stripes, rows: grid.rows)) }
+            forEachBand(stripes, team: team) { b in grid.search(level, band: stripeRows(b, of: stripes, rows: grid.rows)) }
             let bands = parts
             forEachBand(bands, team: team) { b in
                 grid.densify(i0: i0.levels[k].ref, i1: i1.levels[k].ref, u: self.u[k].ref, v: self.v[k].ref, acc: self.acc[k].ref,

@@ -32,6 +32,13 @@ final class Plane: @unchecked Sendable {
 
     func fill(_ value: Float) { storage.update(repeating: value, count: count) }
 
+    /// Zeroes rows `rows` across the full stride (halo columns included); rows −1 and `height`
+    /// address the halo rows when `pad` is 1.
+    func zeroRows(_ rows: Range<Int>) {
+        guard !rows.isEmpty else { return }
+        (row(rows.lowerBound) - pad).update(repeating: 0, count: rows.count * stride)
+    }
+
     /// Copies edge pixels outwards over the whole halo (OpenCV's BORDER_REPLICATE).
     func replicateBorder() {
         replicateSides(rows: 0..<height)
@@ -98,8 +105,18 @@ struct PlaneRef {
 }
 
 /// Rows `[start, end)` of band `band` when `rows` rows are cut into `bands` nearly equal bands.
+///
+/// Sizes differ by at most one row, spread evenly (44 rows in 8 bands: 5,6,5,6,5,6,5,6), so the
+/// first and second half of the bands, which the two threads take, carry the same work.
 @inline(__always) func bandRows(_ band: Int, of bands: Int, rows: Int) -> Range<Int> {
-    let size = (rows + bands - 1) / bands
-    return min(band * size, rows)..<min((band + 1) * size, rows)
+    (band * rows / bands)..<((band + 1) * rows / bands)
+}
+
+/// OpenCV's patch-search stripes: ⌈rows / stripes⌉ rows each, the last ones shorter or empty.
+/// Kept for the search because propagation stops at stripe edges, so matching OpenCV's layout
+/// keeps accuracy identical on small grids (balanced stripes cost ~2 % EPE at 64×48).
+@inline(__always) func stripeRows(_ stripe: Int, of stripes: Int, rows: Int) -> Range<Int> {
+    let size = (rows + stripes - 1) / stripes
+    return min(stripe * size, rows)..<min((stripe + 1) * size, rows)
 }
 

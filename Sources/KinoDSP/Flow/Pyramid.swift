@@ -43,15 +43,21 @@ final class FramePyramid {
 
     /// Unscaled 3×3 Sobel derivatives of every level with reflected borders (OpenCV's
     /// `spatialGradient`): the patch search's step length depends on this scale.
-    func computeGradients() {
+    func computeGradients(team: WorkerTeam?) {
         if hasGradients { return }
-        for k in levels.indices { sobel(levels[k], gx[k], gy[k]) }
+        forEachBand(team == nil ? 1 : 2, team: team) { b in
+            for k in self.levels.indices {
+                let h = self.levels[k].height
+                let rows = team == nil ? 0..<h : bandRows(b, of: 2, rows: h)
+                self.sobel(self.levels[k], self.gx[k], self.gy[k], rows: rows)
+            }
+        }
         hasGradients = true
     }
 
-    private func sobel(_ img: Plane, _ gx: Plane, _ gy: Plane) {
+    private func sobel(_ img: Plane, _ gx: Plane, _ gy: Plane, rows: Range<Int>) {
         let w = img.width, h = img.height
-        for y in 0..<h {
+        for y in rows {
             let up = img.row(y == 0 ? 1 : y - 1), mid = img.row(y), down = img.row(y == h - 1 ? h - 2 : y + 1)
             let ox = gx.row(y), oy = gy.row(y)
             for x in 1..<(w - 1) {

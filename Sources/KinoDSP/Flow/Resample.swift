@@ -115,9 +115,13 @@ struct BilinearResampler {
     private let x0: [Int32], fx: [Float]
     private let y0: [Int32], fy: [Float]
     let srcW: Int, srcH: Int, dstW: Int, dstH: Int
+    /// Two bands × (u, v) scratch rows for the exact-factor path; owned by `storage`.
+    private let storage: ScratchStorage
+    private var scratch: UnsafeMutablePointer<Float> { storage.pointer }
 
     init(from src: (w: Int, h: Int), to dst: (w: Int, h: Int)) {
         (srcW, srcH, dstW, dstH) = (src.w, src.h, dst.w, dst.h)
+        storage = ScratchStorage(count: 4 * (src.w + 2))
         (x0, fx) = BilinearResampler.taps(src.w, dst.w)
         (y0, fy) = BilinearResampler.taps(src.h, dst.h)
     }
@@ -177,8 +181,10 @@ struct BilinearResampler {
     private func runInterleavedExact(_ u: Plane, _ v: Plane, into out: UnsafeMutablePointer<Float>, factor: Float,
                                      rows: Range<Int>) {
         let n = srcW
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * (n + 2)) { scratch in
-            let tu = scratch.baseAddress! + 1, tv = tu + n + 2
+        do {
+            // One scratch pair per band (rows decide the band), allocated with the resampler.
+            let band = rows.lowerBound == 0 ? 0 : 1
+            let tu = scratch + 1 + band * 2 * (n + 2), tv = tu + n + 2
             for y in rows {
                 let o0 = Int(y0[y]) * u.stride, o1 = srcH == 1 ? o0 : o0 + u.stride
                 let wy = fy[y]
@@ -207,4 +213,14 @@ struct BilinearResampler {
             }
         }
     }
+}
+
+/// Heap floats freed with their owner (lets a value type keep preallocated scratch).
+final class ScratchStorage: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
+    init(count: Int) {
+        pointer = .allocate(capacity: count)
+        pointer.initialize(repeating: 0, count: count)
+    }
+    deinit { pointer.deallocate() }
 }

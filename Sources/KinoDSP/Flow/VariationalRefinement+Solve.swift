@@ -4,8 +4,8 @@ extension VariationalRefiner {
     /// Smoothness weight `α/2 / sqrt(|∇(u+du)|² + |∇(v+dv)|² + ε²)` per pixel from forward
     /// differences (zero across the right and bottom edges); `wx` is the weight of the edge to the
     /// right neighbour, `wy` to the one below (zero where there is none).
-    func smoothnessWeights(u: Plane, v: Plane, alpha: Float, rows: Range<Int>) {
-        let w = width, h = height, half = alpha / 2, eps2: Float = 1e-6
+    func smoothnessWeights(u: Plane, v: Plane, alpha: Float, epsilon: Float, rows: Range<Int>) {
+        let w = width, h = height, half = alpha / 2, eps2 = epsilon * epsilon
         for y in rows {
             let s = u.stride
             let ur = u.row(y), vr = v.row(y), dur = du.row(y), dvr = dv.row(y), wxr = wx.row(y), wyr = wy.row(y)
@@ -38,8 +38,8 @@ extension VariationalRefiner {
     /// Data term (brightness and gradient constancy, linearised around the current increment)
     /// plus the smoothness couplings, as `A = [a11 a12; a12 a22]` and `b` per pixel; stores
     /// `1/a11` and `1/a22` so the SOR sweeps multiply instead of divide.
-    func buildSystem(u: Plane, v: Plane, gamma: Float, delta: Float, rows: Range<Int>) {
-        let zeta2: Float = 0.01, eps2: Float = 1e-6, g2 = SIMD8(repeating: gamma / 2), d2 = SIMD8(repeating: delta / 2)
+    func buildSystem(u: Plane, v: Plane, gamma: Float, delta: Float, epsilon: Float, rows: Range<Int>) {
+        let zeta2: Float = 0.01, eps2 = epsilon * epsilon, g2 = SIMD8(repeating: gamma / 2), d2 = SIMD8(repeating: delta / 2)
         let z = SIMD8<Float>(repeating: zeta2), e = SIMD8<Float>(repeating: eps2)
         let s = u.stride
         for y in rows {

@@ -3,7 +3,7 @@
 /// Minimises `δ·Ψ(brightness) + γ·Ψ(gradient constancy) + α·Ψ(|∇u|² + |∇v|²)` for an increment
 /// (du, dv) around the current flow: lagged robust weights in fixed-point iterations, each solved
 /// with red-black SOR. Constants and normalisations follow OpenCV's `VariationalRefinement`
-/// (ζ = 0.1, ε = 0.001, unscaled central differences) so presets give the same accuracy.
+/// (ζ = 0.1, unscaled central differences; ε from the options, 0.01 as in OpenCV 5 DIS) so presets give the same accuracy.
 ///
 /// Layout: plain row-major planes with a one-pixel halo. A red (black) SOR pass updates 8 pixels
 /// per step and keeps only the lanes of its colour, which costs spare arithmetic but needs no
@@ -41,14 +41,21 @@ final class VariationalRefiner {
         let t = team
         let bands = t == nil ? 1 : 2
         prepare(i0: i0, i1: i1, u: u, v: v, bands: bands, team: t)
-        du.fill(0); dv.fill(0); wx.fill(0); wy.fill(0)
+        forEachBand(bands, team: t) { b in
+            // Each band clears its rows; the first and last band also the halo row on their side.
+            var rows = bandRows(b, of: bands, rows: self.height)
+            if b == 0 { rows = (rows.lowerBound - 1)..<rows.upperBound }
+            if b == bands - 1 { rows = rows.lowerBound..<(rows.upperBound + 1) }
+            self.du.zeroRows(rows); self.dv.zeroRows(rows); self.wx.zeroRows(rows); self.wy.zeroRows(rows)
+        }
         let halfSteps = 2 * o.sorIterations
         for _ in 0..<o.variationalIterations {
             forEachBand(bands, team: t) { b in
-                self.smoothnessWeights(u: u, v: v, alpha: o.alpha, rows: bandRows(b, of: bands, rows: self.height))
+                self.smoothnessWeights(u: u, v: v, alpha: o.alpha, epsilon: o.epsilon, rows: bandRows(b, of: bands, rows: self.height))
             }
             forEachBand(bands, team: t) { b in
-                self.buildSystem(u: u, v: v, gamma: o.gamma, delta: o.delta, rows: bandRows(b, of: bands, rows: self.height))
+                self.buildSystem(u: u, v: v, gamma: o.gamma, delta: o.delta, epsilon: o.epsilon,
+                                 rows: bandRows(b, of: bands, rows: self.height))
             }
             if let t {
                 let (top, bottom) = ghostBands(halfSteps: halfSteps)

@@ -21,12 +21,13 @@ final class HandoffCounter: @unchecked Sendable {
         if sleeping.exchange(false, ordering: .acquiringAndReleasing) { sleeper.signal() }
     }
 
-    func wait(untilAtLeast target: Int) {
+    /// Waits until the counter reaches `target`: `spin` busy checks, a few yields, then sleep.
+    func wait(untilAtLeast target: Int, spin: Int = 2000) {
         var spins = 0
         while value.load(ordering: .acquiring) < target {
             spins += 1
-            if spins < 4000 { continue }
-            if spins < 8000 { sched_yield(); continue }
+            if spins < spin { continue }
+            if spins < spin + 100 { sched_yield(); continue }
             // Announce the sleep, then re-check so a raise in between is not lost.
             sleeping.store(true, ordering: .sequentiallyConsistent)
             if value.load(ordering: .sequentiallyConsistent) >= target {
@@ -45,7 +46,7 @@ final class HandoffCounter: @unchecked Sendable {
 
     func raise() { lock.lock(); count += 1; lock.broadcast(); lock.unlock() }
 
-    func wait(untilAtLeast target: Int) {
+    func wait(untilAtLeast target: Int, spin: Int = 0) {
         lock.lock()
         while count < target { lock.wait() }
         lock.unlock()
@@ -63,7 +64,8 @@ final class WorkerTeam: @unchecked Sendable {
     private let started = HandoffCounter()
     private let finished = HandoffCounter()
     private var generation = 0
-    private var job: ((Int) -> Void)?
+    /// Non-optional on purpose: storing into an optional closure re-abstracts it, which allocates.
+    private var job: (Int) -> Void = { _ in }
     private var stopping = false
 
     init() {
@@ -82,9 +84,11 @@ final class WorkerTeam: @unchecked Sendable {
         var seen = 0
         while true {
             seen += 1
-            started.wait(untilAtLeast: seen)
+            // Spin longer here (~tens of µs): the caller's serial stretch between two parallel
+            // sections is usually short, and a sleeping worker costs a futex wake per hand-off.
+            started.wait(untilAtLeast: seen, spin: 30_000)
             if stopping { return }
-            job?(1)
+            job(1)
             finished.raise()
         }
     }
@@ -97,20 +101,20 @@ final class WorkerTeam: @unchecked Sendable {
             started.raise()
             escaping(0)
             finished.wait(untilAtLeast: generation)
-            job = nil
+            job = { _ in }
         }
     }
 }
 
 /// Runs `body(i)` for `i` in `0..<count`: sequentially without a team, else split between the
-/// two threads (even indices here, odd on the worker).
+/// two threads: the second half of the indices here, the first half on the worker (the last
+/// search stripe is the short one, and the caller also runs the serial code between sections).
 @inline(__always) func forEachBand(_ count: Int, team: WorkerTeam?, _ body: (Int) -> Void) {
     guard let team, count > 1 else {
         for i in 0..<count { body(i) }
         return
     }
     team.both { half in
-        var i = half
-        while i < count { body(i); i += 2 }
+        for i in (half == 1 ? 0..<(count / 2) : (count / 2)..<count) { body(i) }
     }
 }
