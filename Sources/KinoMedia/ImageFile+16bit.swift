@@ -35,14 +35,7 @@ extension ImageFile {
                 row[2 * i + 1] = UInt8(v & 0xFF)
             }
         }
-        try FF.check(avcodec_send_frame(c, picture.pointer), "encoding an image", path: path)
-        try FF.check(avcodec_send_frame(c, nil), "encoding an image", path: path)
-        let packet = Packet()
-        var data = Data()
-        while avcodec_receive_packet(c, packet.pointer) >= 0 {
-            data.append(packet.pointer.pointee.data, count: Int(packet.pointer.pointee.size))
-            packet.unref()
-        }
+        let data = try encodeSingle(picture, with: c, path: path)
         let temporary = temporarySibling(of: path)
         guard FileManager.default.createFile(atPath: temporary, contents: data) else {
             throw MediaError(.io, operation: "writing a 16-bit PNG", path: path, message: "cannot create the file")

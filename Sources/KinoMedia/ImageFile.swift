@@ -69,6 +69,11 @@ public enum ImageFile {
         defer { sws_freeContext(sws) }
         swsScale(sws, from: frame.bytes, width: frame.width, height: frame.height, channels: frame.layout.channels,
                  into: picture.pointer)
+        return try encodeSingle(picture, with: c, path: path)
+    }
+
+    /// Sends one picture through an opened still-image encoder and returns the bytes it makes.
+    static func encodeSingle(_ picture: Frame, with c: UnsafeMutablePointer<AVCodecContext>, path: String) throws -> Data {
         try FF.check(avcodec_send_frame(c, picture.pointer), "encoding an image", path: path)
         try FF.check(avcodec_send_frame(c, nil), "encoding an image", path: path)
         let packet = Packet()

@@ -44,4 +44,37 @@ public enum KinoBinary {
         }
         return nil
     }
+
+    /// What one run of the binary did.
+    public struct Result: Sendable {
+        public var status: Int32
+        public var output: String
+        public var errors: String
+    }
+
+    /// Runs the built binary with `arguments` and waits for it. Standard error is collected on
+    /// another thread, so a chatty command cannot fill one pipe while the other is being read.
+    /// - Throws: when the binary has not been built.
+    public static func run(_ arguments: [String]) throws -> Result {
+        guard let binary = path else {
+            throw NSError(domain: "kino.test", code: 1, userInfo: [NSLocalizedDescriptionKey: "build the kino product first (swift build)"])
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let errors = ErrorsBox()
+        let reader = Thread { errors.data = err.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
+        return Result(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+                      errors: String(decoding: errors.data, as: UTF8.self))
+    }
+
+    private final class ErrorsBox: @unchecked Sendable { var data = Data() }
 }

@@ -5,20 +5,10 @@ import KinoMedia
 import KinoTensor
 import KinoTestSupport
 
-/// Runs the built `kino` binary; returns exit status, standard output and standard error.
+/// Runs the built `kino` binary.
 func kino(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let binary = try #require(KinoBinary.path, "build the kino product first (swift build)")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: binary)
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    let r = try KinoBinary.run(arguments)
+    return (r.status, r.output, r.errors)
 }
 
 /// The commands as a user runs them: real binary, real files, checked outputs.

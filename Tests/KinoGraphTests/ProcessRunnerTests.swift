@@ -216,19 +216,5 @@ struct ProcessCommandTests {
         #expect(bad.errors.contains("line 4: stage 'b' has unknown kind 'nope'"))
     }
 
-    /// Runs the built binary and returns its status, stdout and stderr.
-    private func runKino(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let binary = try #require(KinoBinary.path, "build the kino product first (swift build)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
-    }
+    private func runKino(_ arguments: [String]) throws -> KinoBinary.Result { try KinoBinary.run(arguments) }
 }
