@@ -34,5 +34,11 @@ let package = Package(
             name: "model-bench",
             dependencies: [.product(name: "KinoModels", package: "Kino"), .product(name: "KinoTensor", package: "Kino")]
         ),
+        // Graph overhead: `Benchmarks/.build/release/graph-bench [--packets N] [--repeats R]`.
+        .executableTarget(
+            name: "graph-bench",
+            dependencies: [.product(name: "KinoGraph", package: "Kino"), .product(name: "KinoMedia", package: "Kino")],
+            path: "Sources/graph-bench"
+        ),
     ]
 )

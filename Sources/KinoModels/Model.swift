@@ -59,11 +59,19 @@ public protocol KinoModel: Sendable {
 }
 
 extension KinoModel {
-    /// Throws unless `input` is `[B] + sampleShape` with B ≥ 1.
+    /// Throws unless `input` is `[B] + sampleShape` with B ≥ 1 and every value is finite.
     func checkInput(_ input: Tensor) throws {
         guard input.rank == sampleShape.count + 1, Array(input.shape.dropFirst()) == sampleShape,
               input.shape[0] >= 1 else {
             throw ModelError.inputShape(name: inputName, expected: "[B] + \(sampleShape)", found: input.shape)
+        }
+        try checkFinite(input)
+    }
+
+    /// Throws for the first NaN or infinite value: one would silently turn every logit into NaN.
+    func checkFinite(_ input: Tensor) throws {
+        if let i = input.storage.firstIndex(where: { !$0.isFinite }) {
+            throw ModelError.nonFiniteInput(name: inputName, index: i, value: input.storage[i])
         }
     }
 }

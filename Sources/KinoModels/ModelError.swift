@@ -15,6 +15,8 @@ public enum ModelError: Error, Equatable, LocalizedError {
     case shapeMismatch(key: String, expected: [Int], found: [Int])
     /// The input tensor has the wrong shape for this model.
     case inputShape(name: String, expected: String, found: [Int])
+    /// The input holds NaN or ±infinity (the first offending element's flat index and value).
+    case nonFiniteInput(name: String, index: Int, value: Float)
     /// The safetensors file itself is malformed.
     case safetensors(SafeTensorsError)
 
@@ -32,6 +34,8 @@ public enum ModelError: Error, Equatable, LocalizedError {
             "weight \"\(key)\" has shape \(found), the configuration needs \(expected)"
         case .inputShape(let name, let expected, let found):
             "input \(name) has shape \(found), expected \(expected)"
+        case .nonFiniteInput(let name, let index, let value):
+            "input \(name) holds \(value) at flat index \(index): inputs must be finite"
         case .safetensors(let error):
             error.errorDescription
         }

@@ -101,6 +101,7 @@ public struct ViTModel: KinoModel {
                 throw ModelError.inputShape(name: inputName, expected: "[B, \(c.numberOfChannels), H ≥ \(c.patchSize), W ≥ \(c.patchSize)]",
                                             found: pixels.shape)
             }
+            try checkFinite(pixels)
         } else {
             try checkInput(pixels)
         }
