@@ -43,6 +43,54 @@ def cases():
     ]
 
 
+def forward_gflop(model, x):
+    """Multiply-adds × 2 of one forward pass, from the config: patch embedding, the encoder's
+    projections, MLP and attention products, the classifier."""
+    c = model.config
+    d, inner, layers = c.hidden_size, c.intermediate_size, c.num_hidden_layers
+    if hasattr(c, "frequency_stride"):      # AST: overlapping 16×16 patches of the [T, F] window
+        nf = (c.num_mel_bins - c.patch_size) // c.frequency_stride + 1
+        nt = (c.max_length - c.patch_size) // c.time_stride + 1
+        patches, patch_in, batch = nf * nt, c.patch_size ** 2, x.shape[0]
+        tokens = patches + 2
+    else:                                   # ViT: non-overlapping patches, one image per frame
+        patches = (c.image_size // c.patch_size) ** 2
+        patch_in, batch, tokens = c.num_channels * c.patch_size ** 2, x.shape[0], patches + 1
+    per_layer = 4 * tokens * d * d + 2 * tokens * d * inner + 2 * tokens * tokens * d
+    macs = batch * (patches * patch_in * d + layers * per_layer + d * c.num_labels)
+    return 2 * macs / 1e9
+
+
+TORCH_RSS = """
+import resource, sys, torch
+from safetensors.torch import load_file
+from transformers import AutoModelForAudioClassification, AutoModelForImageClassification
+torch.set_num_threads(int(sys.argv[3]))
+folder, key = sys.argv[1], sys.argv[2]
+cls = AutoModelForAudioClassification if key == "input_values" else AutoModelForImageClassification
+model = cls.from_pretrained(folder).eval()
+x = load_file(folder + "/input.safetensors")[key]
+with torch.inference_mode():
+    model(**{key: x})
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def torch_peak_rss_mb(folder, key, threads):
+    """Peak RSS of a fresh Python process that loads the saved model and runs one forward pass."""
+    out = subprocess.run([sys.executable, "-c", TORCH_RSS, folder, key, str(threads)], check=True,
+                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    return int(out) / 1024
+
+
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def build():
     subprocess.run(["swift", "build", "-c", "release", "--package-path", HERE, "--product", "model-bench"],
                    check=True, stdout=subprocess.DEVNULL)
@@ -75,10 +123,12 @@ def bench(binary, name, model, key, x, threads, rounds):
             with torch.inference_mode():
                 model(**{key: x})
             torch_ms.append((time.perf_counter() - start) * 1e3)
+        kino_rss = peak_rss_mb(kino.pid)
         kino.stdin.write("quit\n")
         kino.stdin.flush()
         kino.wait()
-        return {"name": name, "kino": kino_ms, "torch": torch_ms, "delta": delta}
+        return {"name": name, "kino": kino_ms, "torch": torch_ms, "delta": delta, "gflop": forward_gflop(model, x),
+                "kino_rss": kino_rss, "torch_rss": torch_peak_rss_mb(folder, key, threads)}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -91,13 +141,18 @@ def table(results, threads, rounds):
         f"and {threads} Dispatch workers. {os.cpu_count()} CPUs ({platform.machine()}, load average "
         f"{os.getloadavg()[0]:.1f} at the end: the machine is shared), torch {torch.__version__}.",
         "",
-        "| model | PyTorch median (ms) | Kino median (ms) | PyTorch min (ms) | Kino min (ms) | Kino speed-up (median) | logits max abs diff |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| model | GFLOP | PyTorch median (ms) | Kino median (ms) | PyTorch GFLOP/s | Kino GFLOP/s | Kino time / PyTorch time | PyTorch min (ms) | Kino min (ms) | peak RSS PyTorch (MB) | peak RSS Kino (MB) | RSS ratio Kino/PyTorch | logits max abs diff |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         tm, km = statistics.median(r["torch"]), statistics.median(r["kino"])
-        lines.append(f"| {r['name']} | {tm:,.0f} | {km:,.0f} | {min(r['torch']):,.0f} | {min(r['kino']):,.0f} | "
-                     f"{tm / km:.2f}× | {r['delta']:.1e} |")
+        g = r["gflop"]
+        lines.append(f"| {r['name']} | {g:.0f} | {tm:,.0f} | {km:,.0f} | {g / tm * 1e3:.0f} | {g / km * 1e3:.0f} | "
+                     f"{km / tm:.2f} | {min(r['torch']):,.0f} | {min(r['kino']):,.0f} | "
+                     f"{r['torch_rss']:,.0f} | {r['kino_rss']:,.0f} | {r['kino_rss'] / r['torch_rss']:.2f} | {r['delta']:.1e} |")
+    lines += ["", "Peak RSS: Kino's is the `model-bench` process's high-water mark (`VmHWM`) after all rounds; "
+              "PyTorch's is a fresh Python process that loads the same folder with `from_pretrained` and runs one "
+              "forward pass (`ru_maxrss`), so both include their runtime."]
     lines += ["", "PyTorch runs transformers' default SDPA attention over MKL (`BLAS_INFO=mkl`); Kino runs "
               "OpenBLAS 0.3.21 sgemm (one thread per call, rows split over the workers) with 64-row query blocks "
               "in attention and vectorised exp/erf. On this shared machine the minimum is the steadier figure.",

@@ -218,3 +218,37 @@ struct ProcessCommandTests {
 
     private func runKino(_ arguments: [String]) throws -> KinoBinary.Result { try KinoBinary.run(arguments) }
 }
+
+@Suite("Process runner: exact events")
+struct ProcessExactEventsTests {
+    /// `kino process` on the VFR sample must emit exactly the frames on screen at k/3 s, with the
+    /// frames' own timestamps — the same answer KinoMedia's exact index gives.
+    @Test("events carry the exact frames and timestamps of fps sampling on a VFR file")
+    func vfrSampling() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let pipeline = directory.file("fps3.yaml")
+        try """
+        name: fps3
+        stages:
+          - {id: video, kind: decode, options: {width: 64, height: 48}}
+          - {id: sample, kind: sample, inputs: [video], options: {mode: fps, fps: 3}}
+          - {id: facts, kind: measure, inputs: [sample]}
+          - {id: out, kind: jsonl, inputs: [facts], options: {path: frames.jsonl}}
+        """.write(toFile: pipeline, atomically: true, encoding: .utf8)
+        let out = directory.file("out")
+        let summaries = ProcessRunner(options: options(out, pipeline: pipeline)).run([Repository.sample("vfr.mp4")])
+        #expect(summaries.first?.status == .completed)
+
+        let index = try VideoDecoder(path: Repository.sample("vfr.mp4")).frameIndex()
+        let expected = try FrameSelection.rate(3).resolve(in: index)
+        let lines = try String(contentsOfFile: "\(out)/vfr/frames.jsonl", encoding: .utf8).split(separator: "\n")
+        let events = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let got = events.map { (($0["payload"] as! [String: Any])["index"] as! Double, $0["start"] as! Double) }
+        #expect(got.map { Int($0.0) } == expected)
+        for (i, (_, start)) in zip(expected, got) {
+            #expect(abs(start - index.seconds(i)) < 1e-9, "frame \(i)")
+        }
+        #expect(expected.count == 18)   // 6 s at 3 per second
+    }
+}
