@@ -109,7 +109,19 @@ public final class SafeTensorsFile: @unchecked Sendable {
                 break
             }
         }
+        release(src, bytes: entry.span.count)
         return Tensor(shape: entry.shape, values: values)
+    }
+
+    /// Drops the mapped pages of a tensor that has just been copied out, so a loaded model does
+    /// not hold its weights twice (once as converted arrays, once as file pages). The mapping is
+    /// private and read-only: touching those bytes again simply reads them from the file anew.
+    private func release(_ start: UnsafeRawPointer, bytes: Int) {
+        guard bytes > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let from = Int(bitPattern: start) / page * page
+        let to = Int(bitPattern: start) + bytes
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: from), to - from, MADV_DONTNEED)
     }
 
     /// IEEE binary16 → binary32, subnormals, infinities and NaN included (no Float16 type on
