@@ -112,7 +112,8 @@ extension Tensor {
         shape = newShape
     }
 
-    /// Rows of `a` split over workers, one single-threaded sgemm each; bias pre-filled into C.
+    /// Rows (or, for wide outputs, column blocks) split over workers, one single-threaded sgemm
+    /// each; bias pre-filled into C.
     static func rowSplitGEMM(_ a: Tensor, _ b: Tensor, transposeOther: Bool, bias: Tensor?, into out: inout Tensor) {
         let k = a.shape[a.rank - 1]
         let n = out.shape[out.rank - 1]
@@ -136,10 +137,22 @@ extension Tensor {
                         if bias == nil { pc.update(repeating: 0, count: m * n) }
                         return
                     }
-                    Parallelism.forChunks(m, minimumChunk: minimumRows) { rows in
-                        BLAS.gemm(transposeB: transposeOther, m: rows.count, n: n, k: k,
-                                  a: pa + rows.lowerBound * k, lda: k, b: pb, ldb: ldb,
-                                  beta: beta, c: pc + rows.lowerBound * n, ldc: n)
+                    // Each call packs its whole share of A and all of the B it touches. Splitting rows
+                    // packs B once per worker, splitting columns packs A once per worker: pick the
+                    // split that packs less (columns when the output is wider than it is tall).
+                    if n > m && n >= 2 * 64 {
+                        Parallelism.forChunks(n / 16, minimumChunk: 4) { blocks in
+                            let cols = (blocks.lowerBound * 16)..<(blocks.upperBound == n / 16 ? n : blocks.upperBound * 16)
+                            BLAS.gemm(transposeB: transposeOther, m: m, n: cols.count, k: k,
+                                      a: pa, lda: k, b: transposeOther ? pb + cols.lowerBound * ldb : pb + cols.lowerBound, ldb: ldb,
+                                      beta: beta, c: pc + cols.lowerBound, ldc: n)
+                        }
+                    } else {
+                        Parallelism.forChunks(m, minimumChunk: minimumRows) { rows in
+                            BLAS.gemm(transposeB: transposeOther, m: rows.count, n: n, k: k,
+                                      a: pa + rows.lowerBound * k, lda: k, b: pb, ldb: ldb,
+                                      beta: beta, c: pc + rows.lowerBound * n, ldc: n)
+                        }
                     }
                 }
             }
