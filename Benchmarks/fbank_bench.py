@@ -11,6 +11,7 @@ own per-run timer) and torchaudio (torch.set_num_threads(1)) on it, checks that 
 agree, and prints a Markdown table of medians. `--write` also replaces the section
 `## Spectrogram (Kaldi fbank)` of Benchmarks/RESULTS.md with that table.
 """
+# Release builds use AVX2 code generation where the CPU has it, as `make release` does.
 import argparse
 import json
 import os
@@ -25,6 +26,10 @@ import numpy as np
 import torch
 import torchaudio
 from torchaudio.compliance import kaldi
+
+# Release builds use AVX2 code generation where the CPU has it, as `make release` does.
+AVX2_FLAGS = (["-Xswiftc", "-target-cpu", "-Xswiftc", "haswell"]
+              if "avx2" in open("/proc/cpuinfo").read().split() else [])
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SR = 16000
@@ -50,8 +55,8 @@ def main():
     args = parser.parse_args()
 
     if not args.no_build:
-        subprocess.run(["swift", "build", "-c", "release", "--product", "fbank-bench"], cwd=HERE, check=True)
-    binary = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"], cwd=HERE, check=True,
+        subprocess.run(["swift", "build", "-c", "release", "--product", "fbank-bench"] + AVX2_FLAGS, cwd=HERE, check=True)
+    binary = subprocess.run(["swift", "build", "-c", "release", "--show-bin-path"] + AVX2_FLAGS, cwd=HERE, check=True,
                             capture_output=True, text=True).stdout.strip() + "/fbank-bench"
 
     x = audio(args.seconds)
