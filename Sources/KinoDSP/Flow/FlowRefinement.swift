@@ -23,7 +23,7 @@ extension FlowField {
             }
         }
         a.replicateBorder(); b.replicateBorder()
-        let refiner = VariationalRefiner(width: width, height: height, sorIterations: options.sorIterations)
+        let refiner = VariationalRefiner(width: width, height: height)
         refiner.refine(i0: a, i1: b, u: u, v: v, options: options, team: nil)
         for y in 0..<height {
             for x in 0..<width {

@@ -63,7 +63,7 @@ public final class FlowSession {
         u = planes(); v = planes(); acc = planes()
         priorU = options.temporalPrior ? planes() : []
         priorV = options.temporalPrior ? planes() : []
-        refiners = sizes.map { options.variationalIterations > 0 ? VariationalRefiner(width: $0.w, height: $0.h, sorIterations: options.sorIterations) : nil }
+        refiners = sizes.map { options.variationalIterations > 0 ? VariationalRefiner(width: $0.w, height: $0.h) : nil }
         let grid = PatchGrid(width: sizes[0].w, height: sizes[0].h, patchSize: options.patchSize,
                              stride: options.patchStride, sx: .allocate(capacity: 1), sy: .allocate(capacity: 1))
         grid.sx.deallocate(); grid.sy.deallocate()

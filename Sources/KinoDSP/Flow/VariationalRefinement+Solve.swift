@@ -98,31 +98,39 @@ extension VariationalRefiner {
     /// k − 1 half-steps, which the order guarantees, so the result equals sweeping the whole image
     /// colour by colour, while only about `halfSteps` rows are live in cache.
     ///
-    /// `ghost` redirects some rows of `du`/`dv` to private copies (see ``GhostRows``).
-    func sorPipelined(rows: Range<Int>, descending: Bool, ghost: GhostRows?, halfSteps: Int, omega: Float) {
+    /// With a `link`, the rows are one of two bands swept at once from opposite ends (top band
+    /// downwards, bottom band upwards), meeting at the boundary in their last steps. Before its
+    /// boundary row takes half-step k, a band waits until the other band's boundary row has taken
+    /// k half-steps, then reports its own; the other band's row can be at most one half-step
+    /// ahead, which only rewrites pixels this half-step does not read. So each band reads exactly
+    /// what a whole-image sweep would, and the split result equals the one-thread result bit for bit.
+    func sorPipelined(rows: Range<Int>, descending: Bool, link: BandLink?, halfSteps: Int, omega: Float) {
         let n = rows.count
         if n == 0 || halfSteps == 0 { return }
         for s in 0..<(n + halfSteps - 1) {
             for k in max(0, s - n + 1)...min(halfSteps - 1, s) {
                 let r = s - k
                 let y = descending ? rows.upperBound - 1 - r : rows.lowerBound + r
-                sorRow(y, colour: k & 1, omega: omega, ghost: ghost)
+                if let link, y == link.row {
+                    link.theirs.wait(untilAtLeast: link.theirsBase + k)
+                    sorRow(y, colour: k & 1, omega: omega)
+                    link.mine.raise()
+                } else {
+                    sorRow(y, colour: k & 1, omega: omega)
+                }
             }
         }
     }
 
     /// One over-relaxed Gauss-Seidel update of the pixels of row `y` with `(x + y) % 2 == colour`.
     @inline(__always)
-    func sorRow(_ y: Int, colour: Int, omega: Float, ghost: GhostRows?) {
+    func sorRow(_ y: Int, colour: Int, omega: Float) {
         let s = du.stride, w = width
         let om = SIMD8<Float>(repeating: omega)
         let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
         let rowMask = (lanes & 1) .== Int32((y + colour) & 1)
-        func rowsAt(_ r: Int) -> (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) {
-            if let g = ghost, g.rows.contains(r) { return (g.du + (r - g.rows.lowerBound) * s, g.dv + (r - g.rows.lowerBound) * s) }
-            return (du.origin + r * s, dv.origin + r * s)
-        }
-        let (uUp, vUp) = rowsAt(y - 1), (uMid, vMid) = rowsAt(y), (uDown, vDown) = rowsAt(y + 1)
+        let uMid = du.origin + y * s, vMid = dv.origin + y * s
+        let uUp = uMid - s, vUp = vMid - s, uDown = uMid + s, vDown = vMid + s
         let wx0 = wx.origin, wy0 = wy.origin
         let a110 = a11.origin, a120 = a12.origin, a220 = a22.origin, b10 = b1.origin, b20 = b2.origin
         var x = 0
@@ -157,18 +165,15 @@ extension VariationalRefiner {
     }
 }
 
-/// Private copies of some rows of the SOR increments, for the two-band split without locking.
-///
-/// Each band also sweeps `halfSteps` rows past the boundary on copies of those rows (frozen one
-/// row further out). Errors from the frozen edge move inwards one row per half-step, so after all
-/// half-steps they have not reached the boundary: each band's own rows come out exactly as a
-/// whole-image sweep would leave them, and the bands never wait for each other.
-struct GhostRows {
-    /// Rows (plane coordinates) served from the copies.
-    let rows: Range<Int>
-    /// Pixel 0 of the first ghost row (same stride and halo as the plane).
-    let du: UnsafeMutablePointer<Float>
-    let dv: UnsafeMutablePointer<Float>
+/// One SOR band's view of the boundary it shares with the other band (see
+/// ``VariationalRefiner/sorPipelined(rows:descending:link:halfSteps:omega:)``).
+struct BandLink {
+    /// This band's row next to the boundary.
+    let row: Int
+    /// Raised once per half-step done on this band's boundary row; the other band's counter.
+    let mine: HandoffCounter, theirs: HandoffCounter
+    /// `theirs` before this sweep: the other boundary row has taken `theirs − theirsBase` half-steps.
+    let theirsBase: Int
 }
 
 /// `(a[7], b[0], …, b[6])`: the vector one element to the left of `b`.

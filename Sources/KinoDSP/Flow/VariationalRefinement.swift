@@ -15,27 +15,23 @@ final class VariationalRefiner {
     /// Inverse normalisers of the data terms, fixed per level: 1/(|∇I|²+ζ²), 1/(Ixx²+Ixy²+ζ²), 1/(Iyy²+Ixy²+ζ²).
     let n1, n2, n3: Plane
     let du, dv, wx, wy, a11, a12, a22, b1, b2: Plane
-    /// Ghost-row storage of the two SOR bands (du and dv each), `ghostCapacity` rows apiece.
-    let ghostStorage: UnsafeMutablePointer<Float>
-    let ghostCapacity: Int
+    /// Boundary-row progress of the two SOR bands (half-steps done), for the two-thread split.
+    let topProgress = HandoffCounter(), bottomProgress = HandoffCounter()
 
-    init(width: Int, height: Int, sorIterations: Int) {
+    init(width: Int, height: Int) {
         self.width = width
         self.height = height
         func p() -> Plane { Plane(width: width, height: height, pad: 1) }
         (avg, iz, ix, iy, ixx, ixy, iyy, ixz, iyz) = (p(), p(), p(), p(), p(), p(), p(), p(), p())
         (n1, n2, n3) = (p(), p(), p())
         (du, dv, wx, wy, a11, a12, a22, b1, b2) = (p(), p(), p(), p(), p(), p(), p(), p(), p())
-        ghostCapacity = 2 * sorIterations + 3
-        let count = 4 * ghostCapacity * du.stride + 16
-        ghostStorage = .allocate(capacity: count)
-        ghostStorage.initialize(repeating: 0, count: count)
     }
 
     /// Refines flow planes `u`, `v` in place (frame 0 `i0`, frame 1 `i1` with a replicated halo).
     ///
     /// With a team, rows are cut into a top and a bottom band; the SOR sweeps run pipelined in
-    /// each band (see ``sorPipelined(rows:descending:ghost:halfSteps:omega:)``).
+    /// each band (see ``sorPipelined(rows:descending:link:halfSteps:omega:)``), the top band on the
+    /// worker and the bottom one here, as every other pass splits them, so each core keeps its rows in cache.
     func refine(i0: Plane, i1: Plane, u: Plane, v: Plane, options o: DISOptions, team: WorkerTeam?) {
         precondition(u.stride == du.stride && v.stride == du.stride, "flow planes must share the refiner's layout")
         let t = team
@@ -58,16 +54,19 @@ final class VariationalRefiner {
                                  rows: bandRows(b, of: bands, rows: self.height))
             }
             if let t {
-                let (top, bottom) = ghostBands(halfSteps: halfSteps)
+                let m = bandRows(1, of: 2, rows: height).lowerBound
+                // Both threads are idle here, so the counters' values are settled.
+                let top = BandLink(row: m - 1, mine: topProgress, theirs: bottomProgress, theirsBase: bottomProgress.current)
+                let bottom = BandLink(row: m, mine: bottomProgress, theirs: topProgress, theirsBase: topProgress.current)
                 t.both { half in
-                    if half == 0 {
-                        self.sorPipelined(rows: top.sweep, descending: false, ghost: top.ghost, halfSteps: halfSteps, omega: o.omega)
+                    if half == 1 {
+                        self.sorPipelined(rows: 0..<m, descending: false, link: top, halfSteps: halfSteps, omega: o.omega)
                     } else {
-                        self.sorPipelined(rows: bottom.sweep, descending: true, ghost: bottom.ghost, halfSteps: halfSteps, omega: o.omega)
+                        self.sorPipelined(rows: m..<self.height, descending: true, link: bottom, halfSteps: halfSteps, omega: o.omega)
                     }
                 }
             } else {
-                sorPipelined(rows: 0..<height, descending: false, ghost: nil, halfSteps: halfSteps, omega: o.omega)
+                sorPipelined(rows: 0..<height, descending: false, link: nil, halfSteps: halfSteps, omega: o.omega)
             }
         }
         forEachBand(bands, team: t) { b in
@@ -76,26 +75,6 @@ final class VariationalRefiner {
                 for x in 0..<self.width { ur[x] += dur[x]; vr[x] += dvr[x] }
             }
         }
-    }
-
-    deinit { ghostStorage.deallocate() }
-
-    /// The two SOR bands: each sweeps its own rows plus `halfSteps` rows past the boundary, reading
-    /// the rows past the boundary (and one more, frozen) from fresh private copies.
-    private func ghostBands(halfSteps: Int) -> (top: (sweep: Range<Int>, ghost: GhostRows),
-                                                bottom: (sweep: Range<Int>, ghost: GhostRows)) {
-        let m = bandRows(1, of: 2, rows: height).lowerBound, s = du.stride
-        let topEnd = min(height, m + halfSteps), bottomStart = max(0, m - halfSteps)
-        let topGhost = m..<(topEnd + 1), bottomGhost = (bottomStart - 1)..<m
-        func copy(_ rows: Range<Int>, slot: Int) -> GhostRows {
-            let base = ghostStorage + 8 + slot * 2 * ghostCapacity * s
-            let u = base, v = base + ghostCapacity * s
-            precondition(rows.count <= ghostCapacity)
-            (u - 1).update(from: du.origin + rows.lowerBound * s - 1, count: rows.count * s)
-            (v - 1).update(from: dv.origin + rows.lowerBound * s - 1, count: rows.count * s)
-            return GhostRows(rows: rows, du: u, dv: v)
-        }
-        return ((0..<topEnd, copy(topGhost, slot: 0)), (bottomStart..<height, copy(bottomGhost, slot: 1)))
     }
 
     /// Warps frame 1 by the flow and takes the derivatives of the mean image and of the difference.

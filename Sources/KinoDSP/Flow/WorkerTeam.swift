@@ -21,13 +21,21 @@ final class HandoffCounter: @unchecked Sendable {
         if sleeping.exchange(false, ordering: .acquiringAndReleasing) { sleeper.signal() }
     }
 
-    /// Waits until the counter reaches `target`: `spin` busy checks, a few yields, then sleep.
-    func wait(untilAtLeast target: Int, spin: Int = 2000) {
-        var spins = 0
+    /// Waits until the counter reaches `target`: busy checks for about `spinMicroseconds`, a few
+    /// yields, then sleep.
+    ///
+    /// Spinning is measured in time, not checks, so it means the same on any CPU. Two cores wake
+    /// each other on a VM in tens of microseconds, so the flow's hand-offs (a few µs apart when
+    /// the halves are balanced, up to ~100 µs when not) spin rather than sleep.
+    func wait(untilAtLeast target: Int, spinMicroseconds: UInt64 = 200) {
+        if value.load(ordering: .acquiring) >= target { return }
+        let deadline = DispatchTime.now().uptimeNanoseconds + spinMicroseconds * 1000
+        var spins = 0, yields = 0
         while value.load(ordering: .acquiring) < target {
-            spins += 1
-            if spins < spin { continue }
-            if spins < spin + 100 { sched_yield(); continue }
+            spins &+= 1
+            if spins & 255 != 0 { continue }                                   // cheap checks
+            if DispatchTime.now().uptimeNanoseconds < deadline { continue }    // still spinning
+            if yields < 100 { yields += 1; sched_yield(); continue }
             // Announce the sleep, then re-check so a raise in between is not lost.
             sleeping.store(true, ordering: .sequentiallyConsistent)
             if value.load(ordering: .sequentiallyConsistent) >= target {
@@ -46,7 +54,7 @@ final class HandoffCounter: @unchecked Sendable {
 
     func raise() { lock.lock(); count += 1; lock.broadcast(); lock.unlock() }
 
-    func wait(untilAtLeast target: Int, spin: Int = 0) {
+    func wait(untilAtLeast target: Int, spinMicroseconds: UInt64 = 0) {
         lock.lock()
         while count < target { lock.wait() }
         lock.unlock()
@@ -84,9 +92,9 @@ final class WorkerTeam: @unchecked Sendable {
         var seen = 0
         while true {
             seen += 1
-            // Spin longer here (~tens of µs): the caller's serial stretch between two parallel
-            // sections is usually short, and a sleeping worker costs a futex wake per hand-off.
-            started.wait(untilAtLeast: seen, spin: 30_000)
+            // Spin longer here: the caller's serial stretch between two parallel sections is
+            // usually short, and a sleeping worker costs a futex wake per hand-off.
+            started.wait(untilAtLeast: seen, spinMicroseconds: 500)
             if stopping { return }
             job(1)
             finished.raise()
