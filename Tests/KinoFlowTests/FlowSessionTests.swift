@@ -30,7 +30,7 @@ import KinoDSP
         }
     }
 
-    /// 640×360 makes every parallel path run (levels above 16 k pixels: banded search, densify,
+    /// 640×360 makes every parallel path run (levels of 2 k pixels and more: banded search, densify,
     /// two-band pipelined SOR); the flow must not depend on the thread count.
     @Test(arguments: [DISOptions.Preset.fast, .medium])
     func twoThreadsMatchOnALargeFrame(preset: DISOptions.Preset) throws {
@@ -53,6 +53,13 @@ import KinoDSP
         let f2 = try FlowSession(width: w, height: h, options: two).flow(from: a, to: b)
         let same = f1 == f2
         #expect(same)
+        // Video mode loads each new pyramid in two row bands when threaded: same flow again.
+        let video = try FlowSession(width: w, height: h, options: two)
+        var out = FlowField(width: w, height: h)
+        try video.push(a, into: &out)
+        try video.push(b, into: &out)
+        let sameInVideo = out == f1
+        #expect(sameInVideo)
         let centre = f1[320, 180]
         #expect(abs(centre.x - 1.7) < 0.1 && abs(centre.y + 0.8) < 0.1)   // b(x) = a(x − (1.7, −0.8))
     }

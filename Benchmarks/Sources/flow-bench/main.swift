@@ -9,6 +9,7 @@
 //   refine NAME PRESET IN.f32 OUT.f32 [key=value…]  variational refinement alone on a given flow
 //   scale NAME PRESET N [key=value…]         N rounds alternating a 1-thread and a 2-thread call
 //                                            → {"one":[…],"two":[…]} (same load for both)
+//   scale-video NAME PRESET N [key=value…]   the same with video pushes (one new pyramid per call)
 // Knobs: finest, stride, gd, vr, sor, meannorm, prop, stripes (the DISOptions names they map to are below).
 import Foundation
 import KinoDSP
@@ -97,21 +98,25 @@ while let line = readLine() {
             try flow.refine(from: a, to: b, options: o)
             try flow.uv.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: f[4]))
             reply(["ok": true])
-        case "scale":
+        case "scale", "scale-video":
             let (a, b) = pairs[f[1]]!
             let one = try session(f[1], try options(f[2], threads: 1, f[4...]))
             let two = try session(f[1], try options(f[2], threads: 2, f[4...]))
             var out = FlowField(width: a.width, height: a.height)
-            try one.flow(from: a, to: b, into: &out)
-            try two.flow(from: a, to: b, into: &out)
+            let video = cmd == "scale-video"
+            if video {
+                one.reset(); two.reset()
+                try one.push(a, into: &out); try two.push(a, into: &out)
+            }
             var t1 = [Double](), t2 = [Double]()
-            for _ in 0..<Int(f[3])! {
-                var t0 = now()
-                try one.flow(from: a, to: b, into: &out)
-                t1.append(Double(now() - t0) / 1e6)
-                t0 = now()
-                try two.flow(from: a, to: b, into: &out)
-                t2.append(Double(now() - t0) / 1e6)
+            for i in 0..<(Int(f[3])! + 1) {   // the first round warms up and is not kept
+                let next = i % 2 == 0 ? b : a
+                for (s, times) in [(one, 1), (two, 2)] {
+                    let t0 = now()
+                    if video { try s.push(next, into: &out) } else { try s.flow(from: a, to: b, into: &out) }
+                    let ms = Double(now() - t0) / 1e6
+                    if i > 0 { if times == 1 { t1.append(ms) } else { t2.append(ms) } }
+                }
             }
             reply(["one": t1, "two": t2])
         case "flow":

@@ -113,7 +113,7 @@ public final class FlowSession {
         try check(frame)
         swap(&current, &previous)
         frame.pixels.withUnsafeBufferPointer {
-            current.load($0, width: width, fullCopy: options.finestScale == 0)
+            current.load($0, width: width, fullCopy: options.finestScale == 0, team: team)
         }
         frames += 1
         guard frames >= 2 else { return false }
@@ -153,7 +153,7 @@ public final class FlowSession {
         for k in stride(from: sizes.count - 1, through: 0, by: -1) {
             let (w, h) = sizes[k]
             // Levels below ~4 k pixels (80×45) finish faster than two threads can hand work over.
-            let team = w * h >= 4_000 ? self.team : nil, parts = team == nil ? 1 : 2
+            let team = w * h >= minimumParallelPixels ? self.team : nil, parts = team == nil ? 1 : 2
             if k == sizes.count - 1 {
                 u[k].fill(0); v[k].fill(0)
             } else {
@@ -171,7 +171,8 @@ public final class FlowSession {
                                     iterationsPerSweep: o.spatialPropagation ? o.gradientDescentIterations / 2 : o.gradientDescentIterations,
                                     meanNormalization: o.meanNormalization, spatialPropagation: o.spatialPropagation)
             let stripes = o.spatialPropagation ? o.searchStripes : parts
-            forEachBand(stripes, team: team) { b in grid.search(level, band: stripeRows(b, of: stripes, rows: grid.rows)) }
+            let split = balancedStripeSplit(stripes, rows: grid.rows)
+            forEachBand(stripes, team: team, split: split) { b in grid.search(level, band: stripeRows(b, of: stripes, rows: grid.rows)) }
             let bands = parts
             forEachBand(bands, team: team) { b in
                 grid.densify(i0: i0.levels[k].ref, i1: i1.levels[k].ref, u: self.u[k].ref, v: self.v[k].ref, acc: self.acc[k].ref,

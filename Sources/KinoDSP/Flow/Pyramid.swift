@@ -25,18 +25,33 @@ final class FramePyramid {
         gy = sizes.map { Plane(width: $0.w, height: $0.h, pad: 1) }
     }
 
-    /// Decimates `pixels` (full resolution) into every level with area averaging.
-    func load(_ pixels: UnsafeBufferPointer<Float>, width: Int, fullCopy: Bool) {
-        if fullCopy {
-            let top = levels[0]
-            for y in 0..<top.height { top.row(y).update(from: pixels.baseAddress! + y * width, count: top.width) }
-        } else {
-            resamplers[0].run(pixels.baseAddress!, stride: width, into: levels[0])
-        }
-        levels[0].replicateBorder()
-        for k in 1..<levels.count {
-            resamplers[k].run(UnsafePointer(levels[k - 1].origin), stride: levels[k - 1].stride, into: levels[k])
-            levels[k].replicateBorder()
+    /// Decimates `pixels` (full resolution) into every level with area averaging; with a team,
+    /// levels of at least 4 k pixels with an integer factor are split into two row bands.
+    func load(_ pixels: UnsafeBufferPointer<Float>, width: Int, fullCopy: Bool, team: WorkerTeam? = nil) {
+        for k in levels.indices {
+            let dst = levels[k], r = resamplers[k]
+            let src = k == 0 ? pixels.baseAddress! : UnsafePointer(levels[k - 1].origin)
+            let stride = k == 0 ? width : levels[k - 1].stride
+            let copy = k == 0 && fullCopy
+            if let team, dst.width * dst.height >= minimumParallelPixels, copy || r.splitsRows {
+                forEachBand(2, team: team) { b in
+                    let rows = bandRows(b, of: 2, rows: dst.height)
+                    if copy {
+                        for y in rows { dst.row(y).update(from: src + y * stride, count: dst.width) }
+                    } else {
+                        r.run(src, stride: stride, into: dst, rows: rows, band: b)
+                    }
+                    dst.replicateSides(rows: rows)
+                }
+                dst.replicateTopBottom()
+                continue
+            }
+            if copy {
+                for y in 0..<dst.height { dst.row(y).update(from: src + y * stride, count: dst.width) }
+            } else {
+                r.run(src, stride: stride, into: dst)
+            }
+            dst.replicateBorder()
         }
         hasGradients = false
     }

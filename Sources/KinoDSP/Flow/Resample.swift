@@ -38,9 +38,12 @@ struct AreaResampler {
         return (taps, weights)
     }
 
+    /// Whether ``run(_:stride:into:rows:band:)`` can fill separate output rows from two threads.
+    var splitsRows: Bool { factor != nil }
+
     /// Resamples an image (`src` points at pixel (0, 0), rows `stride` floats apart) into `dst`.
     func run(_ src: UnsafePointer<Float>, stride: Int, into dst: Plane) {
-        if let f = factor { runBox(src, stride: stride, factor: f, into: dst); return }
+        if let f = factor { runBox(src, stride: stride, factor: f, into: dst, rows: 0..<dst.height, band: 0); return }
         xWeights.withUnsafeBufferPointer { xw in
             for y in 0..<temp.height {
                 let s = src + y * stride, t = temp.row(y)
@@ -71,10 +74,17 @@ struct AreaResampler {
         }
     }
 
+    /// Output rows `rows` only, with scratch row `band` (0 or 1), so two threads can share the
+    /// work (integer factors only: ``splitsRows``).
+    func run(_ src: UnsafePointer<Float>, stride: Int, into dst: Plane, rows: Range<Int>, band: Int) {
+        guard let f = factor else { preconditionFailure("row bands need an integer factor") }
+        runBox(src, stride: stride, factor: f, into: dst, rows: rows, band: band)
+    }
+
     /// Integer-factor area average: sum `f` rows with 8-wide adds, then groups of `f` columns.
-    private func runBox(_ src: UnsafePointer<Float>, stride: Int, factor f: Int, into dst: Plane) {
-        let scale = 1 / Float(f * f), sum = temp.row(0), w = srcWidth
-        for y in 0..<dst.height {
+    private func runBox(_ src: UnsafePointer<Float>, stride: Int, factor f: Int, into dst: Plane, rows: Range<Int>, band: Int) {
+        let scale = 1 / Float(f * f), sum = temp.row(band), w = srcWidth
+        for y in rows {
             let first = src + y * f * stride
             var x = 0
             while x + 8 <= w {
