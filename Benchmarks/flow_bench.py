@@ -143,17 +143,23 @@ def main():
                          f"OpenCV {one['opencv'] / two['opencv']:.2f}×")
     # Kino's own two-thread speed-up, 1- and 2-thread calls alternating in one loop so both see
     # the same machine load (the OpenCV rows above are separate phases, see the docstring).
-    lines += ["", "Kino two-thread speed-up, 1- and 2-thread calls alternating (same load for both):", "",
-              "| size | preset | 1 thread ms | 2 threads ms | speed-up (medians) | speed-up (10th percentiles) |",
-              "|---|---|---|---|---|---|"]
+    lines += ["", "Kino two-thread speed-up, 1- and 2-thread calls alternating (same load for both); \"paired\" is the",
+              "median of the per-round ratios; video = `FlowSession.push` (one new frame per call):", "",
+              "| size | preset | 1 thread ms | 2 threads ms | speed-up (medians) | speed-up (10th percentiles) | speed-up (paired) "
+              "| video 1 thread ms | video 2 threads ms | video speed-up (medians) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for (w, h) in SIZES:
         for preset in ("ultrafast", "fast", "medium"):
             n = 8 * args.rounds if preset != "medium" else 2 * args.rounds
             r = kino.ask(f"scale {w}-smooth {preset} {n}")
+            rv = kino.ask(f"scale-video {w}-smooth {preset} {n}")
+            paired = statistics.median(a / b for a, b in zip(r["one"], r["two"]))
             one, two = sorted(r["one"]), sorted(r["two"])
+            v1, v2 = statistics.median(rv["one"]), statistics.median(rv["two"])
             p10 = lambda v: v[len(v) // 10]
             lines.append(f"| {w}x{h} | {preset} | {statistics.median(one):.2f} | {statistics.median(two):.2f} | "
-                         f"{statistics.median(one) / statistics.median(two):.2f}× | {p10(one) / p10(two):.2f}× |")
+                         f"{statistics.median(one) / statistics.median(two):.2f}× | {p10(one) / p10(two):.2f}× | {paired:.2f}× | "
+                         f"{v1:.2f} | {v2:.2f} | {v1 / v2:.2f}× |")
             print(lines[-1], flush=True)
     table = "\n".join(lines)
     print()
