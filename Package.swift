@@ -62,7 +62,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoDSP", "KinoTestSupport"]),
         .testTarget(name: "KinoFlowTests", dependencies: ["KinoDSP"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KinoCLITests", dependencies: ["KinoMedia", "KinoDSP", "KinoTensor", "KinoTestSupport"]),
+        .testTarget(name: "KinoCLITests", dependencies: ["KinoMedia", "KinoDSP", "KinoTensor", "KinoModels", "KinoTestSupport"]),
         .testTarget(name: "KinoWatchTests", dependencies: ["KinoWatch", "KinoGraph", "KinoTestSupport"]),
     ]
 )
