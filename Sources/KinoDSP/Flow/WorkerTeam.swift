@@ -21,21 +21,25 @@ final class HandoffCounter: @unchecked Sendable {
         if sleeping.exchange(false, ordering: .acquiringAndReleasing) { sleeper.signal() }
     }
 
-    /// Waits until the counter reaches `target`: busy checks for about `spinMicroseconds`, a few
-    /// yields, then sleep.
+    /// Waits until the counter reaches `target`: busy checks for `spinMicroseconds`, then
+    /// checks between `sched_yield` calls until `pollMicroseconds`, then sleep.
     ///
-    /// Spinning is measured in time, not checks, so it means the same on any CPU. Two cores wake
-    /// each other on a VM in tens of microseconds, so the flow's hand-offs (a few µs apart when
-    /// the halves are balanced, up to ~100 µs when not) spin rather than sleep.
-    func wait(untilAtLeast target: Int, spinMicroseconds: UInt64 = 200) {
+    /// Times are measured by the clock, so they mean the same on any CPU. Waking a sleeping thread
+    /// costs a futex call, and on a VM whose idle vCPU the host has descheduled, anything from tens
+    /// of µs to a few ms, so hand-offs inside one flow computation (µs apart) spin. The polling
+    /// phase keeps a thread awake between the frames of a video at little cost: yielding hands the
+    /// core to any other runnable thread (a decoder, say) instead of burning it.
+    func wait(untilAtLeast target: Int, spinMicroseconds: UInt64 = 200, pollMicroseconds: UInt64 = 2_000) {
         if value.load(ordering: .acquiring) >= target { return }
-        let deadline = DispatchTime.now().uptimeNanoseconds + spinMicroseconds * 1000
-        var spins = 0, yields = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        let spinEnd = start + spinMicroseconds * 1000, pollEnd = start + max(spinMicroseconds, pollMicroseconds) * 1000
+        var spins = 0
         while value.load(ordering: .acquiring) < target {
             spins &+= 1
-            if spins & 255 != 0 { continue }                                   // cheap checks
-            if DispatchTime.now().uptimeNanoseconds < deadline { continue }    // still spinning
-            if yields < 100 { yields += 1; sched_yield(); continue }
+            if spins & 255 != 0 { continue }                         // cheap checks between clock reads
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now < spinEnd { continue }
+            if now < pollEnd { sched_yield(); spins = 255; continue }   // poll: a clock read per yield
             // Announce the sleep, then re-check so a raise in between is not lost.
             sleeping.store(true, ordering: .sequentiallyConsistent)
             if value.load(ordering: .sequentiallyConsistent) >= target {
@@ -54,7 +58,7 @@ final class HandoffCounter: @unchecked Sendable {
 
     func raise() { lock.lock(); count += 1; lock.broadcast(); lock.unlock() }
 
-    func wait(untilAtLeast target: Int, spinMicroseconds: UInt64 = 0) {
+    func wait(untilAtLeast target: Int, spinMicroseconds: UInt64 = 0, pollMicroseconds: UInt64 = 0) {
         lock.lock()
         while count < target { lock.wait() }
         lock.unlock()
@@ -92,9 +96,9 @@ final class WorkerTeam: @unchecked Sendable {
         var seen = 0
         while true {
             seen += 1
-            // Spin longer here: the caller's serial stretch between two parallel sections is
-            // usually short, and a sleeping worker costs a futex wake per hand-off.
-            started.wait(untilAtLeast: seen, spinMicroseconds: 500)
+            // The caller's serial stretch between two parallel sections is usually short (spin),
+            // and between two video frames a few ms at most (poll).
+            started.wait(untilAtLeast: seen, spinMicroseconds: 500, pollMicroseconds: 3_000)
             if stopping { return }
             job(1)
             finished.raise()
