@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import KinoDSP
+@testable import KinoDSP
 
 /// Session behaviour: input validation, video mode, threads, backward flow and consistency.
 @Suite struct FlowSessionTests {
@@ -121,5 +121,65 @@ import KinoDSP
         for i in 0..<(256 * 192) where f.valid[i] { nValid += 1; if !check.occluded[i] { passValid += 1 } }
         #expect(Double(passValid) / Double(nValid) > 0.95)
         #expect(check.occluded.filter { $0 }.count > 200)
+    }
+}
+
+/// The two-thread hand-off when the worker is late: halves it has not picked up run on the
+/// caller, and a late worker never repeats them.
+@Suite struct WorkerHandoffTests {
+    @Test func gateLetsExactlyOneSideSettleEachGeneration() {
+        let gate = JoinGate()
+        #expect(gate.join(1) && !gate.close(1) && gate.isJoined(1))
+        #expect(gate.close(2) && !gate.join(2) && !gate.isJoined(2))
+        #expect(!gate.join(4))   // generation 3 is not settled yet
+        #expect(gate.join(3) && gate.close(4))
+    }
+
+    @Test func soloHalvesRunOnceWhetherOrNotTheWorkerComes() {
+        let team = WorkerTeam()
+        let hits = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+        defer { hits.deallocate() }
+        for round in 0..<200 {
+            hits.initialize(repeating: 0, count: 2)
+            // Let the worker fall asleep now and then, so some hand-offs find it absent.
+            if round % 20 == 0 { usleep(5_000) }
+            team.both(solo: true) { half in hits[half] += 1 }
+            #expect(hits[0] == 1 && hits[1] == 1)
+        }
+    }
+
+    /// Halves that wait on each other run together, or else `alone` runs instead: never a mix.
+    @Test func togetherRunsBothHalvesOrTheFallback() {
+        let team = WorkerTeam()
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 3)
+        defer { counts.deallocate() }
+        let flag = HandoffCounter()
+        for round in 0..<40 {
+            counts.initialize(repeating: 0, count: 3)
+            if round % 4 == 0 { usleep(5_000) }
+            let base = flag.current
+            team.together({ half in
+                counts[half] += 1
+                if half == 1 { flag.raise() } else { flag.wait(untilAtLeast: base + 1) }   // deadlocks if run one after the other
+            }, alone: { counts[2] += 1 })
+            #expect((counts[0], counts[1], counts[2]) == (1, 1, 0) || (counts[0], counts[1], counts[2]) == (0, 0, 1))
+        }
+    }
+
+    /// Calls spaced so the worker sleeps between them (its polling stops after ~3 ms): the first
+    /// sections of each call often run without it. Every call must still equal one thread's flow.
+    @Test func lateWorkerGivesTheSameFlow() throws {
+        let f = try FlowFixture.load("layers")
+        var two = DISOptions.preset(.fast)
+        two.threads = 2
+        let want = try FlowSession(width: 256, height: 192, options: .preset(.fast)).flow(from: f.i0, to: f.i1)
+        let session = try FlowSession(width: 256, height: 192, options: two)
+        var out = FlowField(width: 256, height: 192)
+        for _ in 0..<12 {
+            usleep(5_000)
+            try session.flow(from: f.i0, to: f.i1, into: &out)
+            let same = out == want
+            #expect(same)
+        }
     }
 }

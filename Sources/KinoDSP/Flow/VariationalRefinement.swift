@@ -58,13 +58,16 @@ final class VariationalRefiner {
                 // Both threads are idle here, so the counters' values are settled.
                 let top = BandLink(row: m - 1, mine: topProgress, theirs: bottomProgress, theirsBase: bottomProgress.current)
                 let bottom = BandLink(row: m, mine: bottomProgress, theirs: topProgress, theirsBase: topProgress.current)
-                t.both { half in
+                t.together({ half in
                     if half == 1 {
                         self.sorPipelined(rows: 0..<m, descending: false, link: top, halfSteps: halfSteps, omega: o.omega)
                     } else {
                         self.sorPipelined(rows: m..<self.height, descending: true, link: bottom, halfSteps: halfSteps, omega: o.omega)
                     }
-                }
+                }, alone: {
+                    // The worker is not there (still waking up): the whole sweep here, same result.
+                    self.sorPipelined(rows: 0..<self.height, descending: false, link: nil, halfSteps: halfSteps, omega: o.omega)
+                })
             } else {
                 sorPipelined(rows: 0..<height, descending: false, link: nil, halfSteps: halfSteps, omega: o.omega)
             }

@@ -66,54 +66,131 @@ final class HandoffCounter: @unchecked Sendable {
     #endif
 }
 
+/// Decides, once per hand-off, whether the worker takes its half or the caller does it instead.
+///
+/// The worker *joins* generation g when it picks the job up; the caller may *close* it when its own
+/// half is done and the worker has not turned up. Exactly one of the two wins, so a late worker
+/// (asleep, or its vCPU descheduled by the host) never runs a half the caller already did.
+final class JoinGate: @unchecked Sendable {
+    #if os(Linux)
+    /// 2·g once generation g is joined, 2·g + 1 once it is closed.
+    private let state = Atomic<Int>(0)
+
+    func join(_ generation: Int) -> Bool { settle(generation, as: 2 * generation) }
+    func close(_ generation: Int) -> Bool { settle(generation, as: 2 * generation + 1) }
+    func isJoined(_ generation: Int) -> Bool { state.load(ordering: .acquiring) == 2 * generation }
+
+    private func settle(_ generation: Int, as value: Int) -> Bool {
+        let old = state.load(ordering: .acquiring)
+        guard old >> 1 == generation - 1 else { return false }
+        return state.compareExchange(expected: old, desired: value, ordering: .acquiringAndReleasing).exchanged
+    }
+    #else
+    private let lock = NSLock()
+    private var state = 0
+
+    func join(_ generation: Int) -> Bool { settle(generation, as: 2 * generation) }
+    func close(_ generation: Int) -> Bool { settle(generation, as: 2 * generation + 1) }
+    func isJoined(_ generation: Int) -> Bool { lock.lock(); defer { lock.unlock() }; return state == 2 * generation }
+
+    private func settle(_ generation: Int, as value: Int) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard state >> 1 == generation - 1 else { return false }
+        state = value
+        return true
+    }
+    #endif
+}
+
 /// The calling thread plus one dedicated worker thread, for the two cores DIS is tuned for.
 ///
-/// A dedicated thread (not `concurrentPerform`) guarantees the two halves really run at the same
+/// A dedicated thread (not `concurrentPerform`) guarantees the two halves can run at the same
 /// time, which the pipelined SOR needs: its halves wait on each other at the band boundary and
 /// would deadlock if a pool ran them one after the other. A hand-off is a counter raise the other
 /// side usually sees while spinning: no thread creation, no allocation, rarely a system call.
+///
+/// Independent halves (``both(solo:_:)`` with `solo`) never wait for a worker that has not started:
+/// after its own half the caller closes the hand-off and runs the worker's half itself. The first
+/// sections of a flow call after an idle spell thus run on the caller while the worker wakes up
+/// (which on a VM can take milliseconds), and the result is the same either way.
 final class WorkerTeam: @unchecked Sendable {
-    private let started = HandoffCounter()
-    private let finished = HandoffCounter()
+    /// What the worker thread uses; it holds this strongly, so it may outlive the team.
+    private final class Shared: @unchecked Sendable {
+        let started = HandoffCounter()
+        let finished = HandoffCounter()
+        let gate = JoinGate()
+        /// Non-optional on purpose: storing into an optional closure re-abstracts it, which allocates.
+        var job: (Int) -> Void = { _ in }
+        var stopping = false
+    }
+
+    private let shared = Shared()
     private var generation = 0
-    /// Non-optional on purpose: storing into an optional closure re-abstracts it, which allocates.
-    private var job: (Int) -> Void = { _ in }
-    private var stopping = false
 
     init() {
-        let thread = Thread { [unowned(unsafe) self] in self.loop() }
+        let shared = self.shared
+        let thread = Thread { WorkerTeam.loop(shared) }
         thread.stackSize = 1 << 20
         thread.start()
     }
 
     deinit {
-        // The worker holds no strong reference; wake it so it sees `stopping` and exits.
-        stopping = true
-        started.raise()
+        // Wake the worker so it sees `stopping` and exits.
+        shared.stopping = true
+        shared.started.raise()
     }
 
-    private func loop() {
+    private static func loop(_ s: Shared) {
         var seen = 0
         while true {
             seen += 1
             // The caller's serial stretch between two parallel sections is usually short (spin),
             // and between two video frames a few ms at most (poll).
-            started.wait(untilAtLeast: seen, spinMicroseconds: 500, pollMicroseconds: 3_000)
-            if stopping { return }
-            job(1)
-            finished.raise()
+            s.started.wait(untilAtLeast: seen, spinMicroseconds: 500, pollMicroseconds: 3_000)
+            if s.stopping { return }
+            if s.gate.join(seen) { s.job(1) }
+            s.finished.raise()
         }
     }
 
     /// Runs `body(0)` here and `body(1)` on the worker, returning when both are done.
-    func both(_ body: (Int) -> Void) {
+    ///
+    /// With `solo`, the halves must not depend on each other: if the worker has not picked up
+    /// `body(1)` by the time `body(0)` returns, the caller runs `body(1)` itself.
+    func both(solo: Bool = false, _ body: (Int) -> Void) {
+        let s = shared
         withoutActuallyEscaping(body) { escaping in
-            job = escaping
+            s.job = escaping
             generation += 1
-            started.raise()
+            s.started.raise()
             escaping(0)
-            finished.wait(untilAtLeast: generation)
-            job = { _ in }
+            if solo && s.gate.close(generation) {
+                escaping(1)
+            } else {
+                s.finished.wait(untilAtLeast: generation)
+            }
+            s.job = { _ in }
+        }
+    }
+
+    /// For halves that must run at the same time (they wait on each other): `body(0)` here and
+    /// `body(1)` on the worker if the worker picks its half up within `graceMicroseconds`;
+    /// otherwise the hand-off is closed and `alone()` runs here instead (it must compute the same).
+    func together(graceMicroseconds: UInt64 = 20, _ body: (Int) -> Void, alone: () -> Void) {
+        let s = shared
+        withoutActuallyEscaping(body) { escaping in
+            s.job = escaping
+            generation += 1
+            s.started.raise()
+            let deadline = DispatchTime.now().uptimeNanoseconds + graceMicroseconds * 1000
+            while !s.gate.isJoined(generation) && DispatchTime.now().uptimeNanoseconds < deadline {}
+            if s.gate.close(generation) {
+                alone()
+            } else {
+                escaping(0)
+                s.finished.wait(untilAtLeast: generation)
+            }
+            s.job = { _ in }
         }
     }
 }
@@ -133,7 +210,7 @@ let minimumParallelPixels = 2_000
         return
     }
     let m = split ?? count / 2
-    team.both { half in
+    team.both(solo: true) { half in
         for i in (half == 1 ? 0..<m : m..<count) { body(i) }
     }
 }
