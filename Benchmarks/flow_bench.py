@@ -180,7 +180,7 @@ def write_section(path, table):
     if head in text:
         start = text.index(head)
         nxt = text.find("\n## ", start + len(head))
-        text = text[:start] + body + (text[nxt + 1:] if nxt >= 0 else "")
+        text = text[:start] + body + ("\n" + text[nxt + 1:] if nxt >= 0 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + body
     with open(path, "w") as f:
