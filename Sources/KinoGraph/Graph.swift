@@ -49,6 +49,9 @@ public struct Graph: Sendable {
 /// ```
 public struct GraphBuilder: Sendable {
     public var name: String
+    /// Lets a video decoder whose consumers are all samplers skip converting the frames none of
+    /// them keeps (same output; see ``VideoDecodeSource``). On by default.
+    public var planDecoding = true
     private var nodes: [GraphNode] = []
 
     public init(name: String = "graph") {
@@ -92,7 +95,18 @@ public struct GraphBuilder: Sendable {
                 }
             }
         }
+        if planDecoding { planDecoders() }
         return Graph(name: name, nodes: try topologicalOrder(byID))
+    }
+
+    /// Hands each video decoder its consumers when they are all samplers.
+    private func planDecoders() {
+        for node in nodes {
+            guard let source = node.stage as? VideoDecodeSource else { continue }
+            let consumers = nodes.filter { $0.inputs.contains(node.id) }.map(\.stage)
+            let samplers = consumers.compactMap { $0 as? SampleStage }
+            source.samplers.withLock { $0 = !samplers.isEmpty && samplers.count == consumers.count ? samplers : nil }
+        }
     }
 
     private func checkShape(_ node: GraphNode) throws {

@@ -21,16 +21,68 @@ public final class VideoDecodeSource: SourceStage {
     public var outputType: PortType? { .video }
     public var isHeavy: Bool { true }
 
+    /// When every consumer is a ``SampleStage``: those samplers, so frames none of them keeps
+    /// are decoded for their timestamps but never scaled or converted (set by ``GraphBuilder``).
+    let samplers = Locked<[SampleStage]?>(nil)
+    /// Frames converted in the last run (for tests and statistics).
+    public var convertedFrames: Int { converted.current }
+    private let converted = Locked(0)
+
     /// - Throws: `MediaError` when the file cannot be opened or decoded.
     public func produce(into output: StageOutput) throws {
         let decoder = try VideoDecoder(path: path, options: options)
         let stream = decoder.info
-        let count = exactCount ? try decoder.frameIndex().count : (stream.frameCount ?? stream.headerFrameCount)
+        let index = exactCount ? try decoder.frameIndex() : nil
+        let count = index?.count ?? (stream.frameCount ?? stream.headerFrameCount)
         let rate = stream.averageFrameRate.flatMap { $0.isValid ? $0.doubleValue : nil }
-        output.emit(.info(SourceInfo(frameCount: count.flatMap { $0 > 0 ? $0 : nil },
-                                     duration: stream.duration > 0 ? stream.duration : nil, frameRate: rate)))
-        while !output.isCancelled, let frame = try decoder.nextFrame() {
+        let info = SourceInfo(frameCount: count.flatMap { $0 > 0 ? $0 : nil },
+                              duration: stream.duration > 0 ? stream.duration : nil, frameRate: rate)
+        output.emit(.info(info))
+        converted.withLock { $0 = 0 }
+        guard let index, index.hasPresentationTimestamps, options.convert, let samplers = samplers.current else {
+            while !output.isCancelled, let frame = try decoder.nextFrame() {
+                converted.withLock { $0 += 1 }
+                output.emit(.frame(frame))
+            }
+            return
+        }
+        try producePlanned(decoder, index: index, info: info, samplers: samplers, into: output)
+    }
+
+    /// Decodes every frame but converts only those the samplers will keep, as predicted from the
+    /// packet index. The prediction is checked frame by frame against what the decoder really
+    /// gives (index, timestamp, duration); a skipped frame is held back until the next frame has
+    /// confirmed it (the fps sampler decides on a frame when it sees the next one's time), and from
+    /// the first disagreement on (say, a damaged frame the decoder dropped) every frame is converted.
+    private func producePlanned(_ decoder: VideoDecoder, index: FrameIndex, info: SourceInfo,
+                                samplers: [SampleStage], into output: StageOutput) throws {
+        let light = index.entries.indices.map { i in
+            VideoFrame(index: i, pts: index.entries[i].pts, timeBase: index.timeBase, seconds: index.seconds(i),
+                       duration: index.timeBase.seconds(index.entries[i].duration), width: 0, height: 0, layout: options.layout)
+        }
+        var keep = Set<Int>()
+        for sampler in samplers { keep.formUnion(try sampler.keptIndices(of: light, info: info)) }
+        var trusted = true
+        var pending: VideoFrame?
+        func send(_ frame: VideoFrame) throws {
+            var frame = frame
+            if frame.isUnconverted && !trusted { try decoder.convertDeferred(&frame) }
+            if !frame.isUnconverted { converted.withLock { $0 += 1 } }
             output.emit(.frame(frame))
+        }
+        while !output.isCancelled, let frame = try decoder.nextFrame(convertIf: { i, _ in !trusted || keep.contains(i) }) {
+            let i = frame.index
+            if trusted && (i >= light.count || frame.pts != light[i].pts || frame.duration != light[i].duration) {
+                trusted = false
+            }
+            if let p = pending { try send(p); pending = nil }
+            if frame.isUnconverted && trusted { pending = frame } else { try send(frame) }
+        }
+        if let p = pending {
+            if output.isCancelled { return }
+            // The stream must have ended where the index said, or the tail decision may differ.
+            if p.index != light.count - 1 { trusted = false }
+            try send(p)
         }
     }
 }

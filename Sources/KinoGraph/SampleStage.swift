@@ -107,15 +107,52 @@ public final class SampleStage: ProcessingStage {
         var lastCompleteEnd: Int?
     }
 
+    /// A planning copy works on pixel-free frames (see ``keptIndices(of:info:)``).
+    private let planning: Bool
+
     public init(mode: SampleMode, totalFrames: Int? = nil) {
         self.mode = mode
         self.totalFrames = totalFrames
+        planning = false
+    }
+
+    private init(planningFor stage: SampleStage) {
+        mode = stage.mode
+        totalFrames = stage.totalFrames
+        planning = true
     }
 
     public var inputTypes: [PortType] { [.video] }
     public var outputType: PortType? {
         if case .clips = mode { return .clip }
         return .video
+    }
+
+    /// The indices of the frames this stage would pass on (alone or inside clips) for a stream
+    /// whose frames have these indices and times: a dry run of a fresh copy on pixel-free frames.
+    /// A decoder feeding only samplers uses it to skip converting the frames nobody keeps.
+    func keptIndices(of frames: [VideoFrame], info: SourceInfo) throws -> Set<Int> {
+        let copy = SampleStage(planningFor: self)
+        let output = StageOutput(stageID: "plan", declared: nil, port: nil, token: CancelToken(),
+                                 files: Locked([]), buffering: true)
+        try copy.receive(info: info, input: 0, output: output)
+        var kept = Set<Int>()
+        func collect() {
+            for packet in output.drain() {
+                switch packet.payload {
+                case .videoFrame(let frame): kept.insert(frame.index)
+                case .clip(let clip): for frame in clip.frames { kept.insert(frame.index) }
+                default: break
+                }
+            }
+        }
+        for frame in frames {
+            try copy.process(.frame(frame), input: 0, output: output)
+            collect()
+        }
+        try copy.finish(output: output)
+        collect()
+        return kept
     }
 
     public func receive(info: SourceInfo, input: Int, output: StageOutput) throws {
@@ -140,7 +177,24 @@ public final class SampleStage: ProcessingStage {
                 return clips(spec, frame, &s)
             }
         }
+        if !planning { try Self.checkPixels(emitted, stage: output.stageID) }
         emitted.forEach(output.emit)
+    }
+
+    /// A frame the decoder left unconverted (its plan said no sampler keeps it) must never leave.
+    private static func checkPixels(_ packets: [Packet], stage: String) throws {
+        for packet in packets {
+            let frames: [VideoFrame]
+            switch packet.payload {
+            case .videoFrame(let frame): frames = [frame]
+            case .clip(let clip): frames = clip.frames
+            default: frames = []
+            }
+            if let bad = frames.first(where: \.isUnconverted) {
+                throw GraphError.invalidInput(stage: stage, message:
+                    "internal error: frame \(bad.index) was skipped by the decoder's sampling plan but is needed")
+            }
+        }
     }
 
     public func finish(output: StageOutput) throws {
@@ -155,6 +209,7 @@ public final class SampleStage: ProcessingStage {
             case .clips(let spec): return clipsTail(spec, &s)
             }
         }
+        if !planning { try Self.checkPixels(emitted, stage: output.stageID) }
         emitted.forEach(output.emit)
     }
 

@@ -44,6 +44,9 @@ public struct VideoFrame: Sendable {
     public var bytes: [UInt8]
     /// Pixel floats (rgbPlanarFloat): plane-major, then row-major.
     public var floats: [Float]
+    /// True for a frame decoded for its timestamps only (see `VideoDecoder.nextFrame(convertIf:)`):
+    /// no pixels, width and height 0.
+    public var isUnconverted: Bool { width == 0 && height == 0 && bytes.isEmpty && floats.isEmpty }
 
     public init(index: Int, pts: Int64, timeBase: Rational, seconds: Double, duration: Double = 0,
                 width: Int, height: Int, layout: PixelLayout, bytes: [UInt8] = [], floats: [Float] = []) {

@@ -50,6 +50,9 @@ public final class VideoDecoder: @unchecked Sendable {
     let timeBase: Rational
     private let packet = Packet()
     private let decoded = Frame()
+    /// Pictures of the last two frames returned without pixels by ``nextFrame(convertIf:)``.
+    private let held = [Frame(), Frame()]
+    private var heldIndex = [-1, -1]
     private let scaler = Scaler()
     private var draining = false
     private var finished = false
@@ -92,6 +95,44 @@ public final class VideoDecoder: @unchecked Sendable {
         guard let f = try decodeNext() else { return nil }
         defer { sequentialIndex += 1 }
         return try makeFrame(f, index: sequentialIndex)
+    }
+
+    /// The next frame, converted only if `convert(index, pts)` says so; otherwise it carries its
+    /// timestamps but no pixels, and its decoded picture is kept until two more frames have been
+    /// decoded, so ``convertDeferred(_:)`` can still fill it in. For consumers that know in advance
+    /// which frames they will keep: the others skip the scaling and conversion.
+    public func nextFrame(convertIf convert: (_ index: Int, _ pts: Int64) -> Bool) throws -> VideoFrame? {
+        guard let f = try decodeNext() else { return nil }
+        let index = sequentialIndex
+        defer { sequentialIndex += 1 }
+        if !options.convert || convert(index, presentationTime(f)) { return try makeFrame(f, index: index) }
+        var frame = try makeFrame(f, index: index, convert: false)
+        let slot = held[index % 2]
+        slot.unref()
+        let code = av_frame_ref(slot.pointer, f)
+        if code < 0 { throw FF.error(code, "keeping a decoded frame", path: path) }
+        heldIndex[index % 2] = index
+        frame.width = 0
+        frame.height = 0
+        return frame
+    }
+
+    /// Fills in the pixels of a frame that ``nextFrame(convertIf:)`` returned without them.
+    ///
+    /// - Throws: `MediaError.outOfRange` when the frame is no longer held (more than the last two).
+    public func convertDeferred(_ frame: inout VideoFrame) throws {
+        let slot = frame.index % 2
+        guard frame.index >= 0, heldIndex[slot] == frame.index else {
+            throw MediaError(.outOfRange, operation: "converting a deferred frame", path: path,
+                             message: "frame \(frame.index) is no longer held")
+        }
+        let out = try scaler.convert(held[slot].pointer, to: options.picture, path: path)
+        frame.width = out.width
+        frame.height = out.height
+        frame.bytes = out.bytes
+        frame.floats = out.floats
+        held[slot].unref()
+        heldIndex[slot] = -1
     }
 
     /// Decodes the next raw frame; nil at end of stream. The frame stays valid until the next call.
@@ -142,12 +183,12 @@ public final class VideoDecoder: @unchecked Sendable {
     }
 
     /// Builds a `VideoFrame` from a decoded `AVFrame`.
-    func makeFrame(_ f: UnsafeMutablePointer<AVFrame>, index: Int) throws -> VideoFrame {
+    func makeFrame(_ f: UnsafeMutablePointer<AVFrame>, index: Int, convert: Bool = true) throws -> VideoFrame {
         let pts = presentationTime(f)
         var frame = VideoFrame(index: index, pts: pts, timeBase: timeBase, seconds: timeBase.seconds(pts),
                                duration: timeBase.seconds(f.pointee.pkt_duration),
                                width: Int(f.pointee.width), height: Int(f.pointee.height), layout: options.layout)
-        if options.convert {
+        if options.convert && convert {
             let out = try scaler.convert(f, to: options.picture, path: path)
             frame.width = out.width
             frame.height = out.height
