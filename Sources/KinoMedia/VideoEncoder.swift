@@ -39,6 +39,7 @@ public final class VideoEncoder: @unchecked Sendable {
     private var codec: UnsafeMutablePointer<AVCodecContext>?
     private var stream: UnsafeMutablePointer<AVStream>?
     private let frame = Frame()
+    private var quantizer = GIFQuantizer()
     private let packet = Packet()
     private var sws: OpaquePointer?
     private let timeBase: Rational
@@ -152,7 +153,7 @@ public final class VideoEncoder: @unchecked Sendable {
         if container == .mp4 {
             try scale(input, into: ctx)
         } else {
-            GIFQuantizer.quantize(input, into: frame.pointer)
+            quantizer.quantize(input, into: frame.pointer)
         }
         var pts = seconds.map { timeBase.ticks(forSeconds: $0) } ?? nextPTS
         if pts <= lastPTS { pts = lastPTS + 1 }
