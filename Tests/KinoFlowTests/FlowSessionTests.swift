@@ -183,3 +183,45 @@ import Testing
         }
     }
 }
+
+@Suite struct WorkerHealthTests {
+    /// Three starved calls (40 % waiting) start a probe of one-thread calls.
+    func starve(_ health: inout WorkerHealth, elapsed: UInt64) {
+        for _ in 0..<3 { health.record(waited: elapsed * 4 / 10, elapsed: elapsed) }
+    }
+
+    @Test func aStreakOfStarvedCallsStartsAProbe() {
+        var health = WorkerHealth()
+        #expect(health.usesWorker)
+        health.record(waited: 40, elapsed: 100)
+        health.record(waited: 40, elapsed: 100)
+        health.record(waited: 5, elapsed: 100)    // a good call resets the streak
+        health.record(waited: 40, elapsed: 100)
+        health.record(waited: 40, elapsed: 100)
+        #expect(health.usesWorker)
+        health.record(waited: 40, elapsed: 100)
+        #expect(!health.usesWorker)
+    }
+
+    @Test func oneThreadStaysWhileItIsFaster() {
+        var health = WorkerHealth()
+        starve(&health, elapsed: 130)
+        for _ in 0..<WorkerHealth.probeCalls { health.recordAlone(elapsed: 100) }
+        #expect(!health.usesWorker)               // 100 < 130: keep one thread
+        for _ in 0..<(WorkerHealth.fallbackCalls - 1) { health.recordAlone(elapsed: 100) }
+        #expect(!health.usesWorker)
+        health.recordAlone(elapsed: 100)
+        #expect(health.usesWorker)                // and try two again
+    }
+
+    @Test func twoThreadsResumeWhenStillFaster() {
+        var health = WorkerHealth()
+        starve(&health, elapsed: 80)
+        for _ in 0..<WorkerHealth.probeCalls { health.recordAlone(elapsed: 100) }
+        #expect(health.usesWorker)                // 80 < 100: the worker still helps
+        starve(&health, elapsed: 80)
+        #expect(health.usesWorker)                // no new probe for a while
+        for _ in 0..<WorkerHealth.fallbackCalls { health.record(waited: 40, elapsed: 100) }
+        #expect(!health.usesWorker)               // then probing is allowed again
+    }
+}

@@ -1,4 +1,5 @@
 // DIS optical flow after Kroeger, Timofte, Dai, Van Gool: "Fast Optical Flow using Dense Inverse Search", ECCV 2016.
+import Dispatch
 
 /// A reusable DIS optical-flow engine for one frame size: all buffers are allocated at init.
 ///
@@ -29,7 +30,10 @@ public final class FlowSession {
     private let refiners: [VariationalRefiner?]
     private let sparseX: UnsafeMutablePointer<Float>, sparseY: UnsafeMutablePointer<Float>
     /// The second thread when ``DISOptions/threads`` > 1.
-    private let team: WorkerTeam?
+    private let worker: WorkerTeam?
+    /// The worker while it pays off (see ``measure(_:)``); nil makes every pass run here.
+    private var team: WorkerTeam? { health.usesWorker ? worker : nil }
+    private var health = WorkerHealth()
 
     /// Prepares a session for `width × height` frames.
     ///
@@ -69,7 +73,7 @@ public final class FlowSession {
         grid.sx.deallocate(); grid.sy.deallocate()
         sparseX = .allocate(capacity: grid.rows * grid.cols)
         sparseY = .allocate(capacity: grid.rows * grid.cols)
-        team = options.threads > 1 ? WorkerTeam() : nil
+        worker = options.threads > 1 ? WorkerTeam() : nil
     }
 
     deinit { sparseX.deallocate(); sparseY.deallocate() }
@@ -92,6 +96,10 @@ public final class FlowSession {
     /// Same as ``flow(from:to:)`` but writes into an existing field (no allocation when it has the right size).
     public func flow(from i0: GrayImage, to i1: GrayImage, into out: inout FlowField) throws {
         try check(i0); try check(i1)
+        try measure { try twoFrames(i0, i1, into: &out) }
+    }
+
+    private func twoFrames(_ i0: GrayImage, _ i1: GrayImage, into out: inout FlowField) throws {
         reset()
         // Both pyramids at once on two threads.
         forEachBand(2, team: team) { half in
@@ -111,6 +119,10 @@ public final class FlowSession {
     @discardableResult
     public func push(_ frame: GrayImage, into out: inout FlowField) throws -> Bool {
         try check(frame)
+        return try measure { try nextFrame(frame, into: &out) }
+    }
+
+    private func nextFrame(_ frame: GrayImage, into out: inout FlowField) throws -> Bool {
         swap(&current, &previous)
         frame.pixels.withUnsafeBufferPointer {
             current.load($0, width: width, fullCopy: options.finestScale == 0, team: team)
@@ -136,8 +148,26 @@ public final class FlowSession {
     /// - Throws: ``FlowError/badImage(_:)`` when fewer than two frames have been pushed.
     public func backwardFlow(into out: inout FlowField) throws {
         guard frames >= 2 else { throw FlowError.badImage("backward flow needs two frames") }
-        current.computeGradients(team: team)
-        compute(i0: current, i1: previous, prior: false, into: &out)
+        measure {
+            current.computeGradients(team: team)
+            compute(i0: current, i1: previous, prior: false, into: &out)
+        }
+    }
+
+    /// Runs one call and tells ``WorkerHealth`` how long the caller waited for the worker.
+    private func measure<R>(_ body: () throws -> R) rethrows -> R {
+        guard let worker else { return try body() }
+        let useWorker = health.usesWorker
+        worker.resetWait()
+        let start = DispatchTime.now().uptimeNanoseconds
+        let result = try body()
+        let elapsed = DispatchTime.now().uptimeNanoseconds - start
+        if useWorker {
+            health.record(waited: worker.waitedNanoseconds, elapsed: elapsed)
+        } else {
+            health.recordAlone(elapsed: elapsed)
+        }
+        return result
     }
 
     private func check(_ image: GrayImage) throws {
@@ -186,6 +216,57 @@ public final class FlowSession {
             forEachBand(parts, team: team) { b in
                 output.runInterleaved(u[0], v[0], into: base, factor: factor, rows: bandRows(b, of: parts, rows: height))
             }
+        }
+    }
+}
+
+/// Whether the second thread pulls its weight.
+///
+/// When the caller spends over ``starvedShare`` of three calls in a row waiting for the worker
+/// (another process may hold the second core), the next ``probeCalls`` calls run on the caller
+/// alone and are timed. If they were faster than the starved two-thread calls, one thread it is
+/// for ``fallbackCalls`` calls, then two threads are tried again; if not (a merely noisy machine),
+/// two threads resume and no probe is made for ``fallbackCalls`` calls. The flow is the same
+/// either way; only the speed changes.
+struct WorkerHealth {
+    /// Waiting share of a call that marks the worker as starved (measured at 720p `fast`: 3–10 %
+    /// on two idle cores; 40–55 % in the calls a busy process let the worker join).
+    static let starvedShare = 0.3
+    static let probeCalls = 8
+    static let fallbackCalls = 50
+
+    private enum Mode { case two, probing, one }
+    private var mode = Mode.two
+    private var starved: [UInt64] = []     // elapsed times of the current starved streak
+    private var alone: [UInt64] = []       // elapsed times of the probe
+    private var countdown = 0              // calls left in `one`, or without probing in `two`
+
+    var usesWorker: Bool { mode == .two }
+
+    /// A call with the worker: how long the caller waited, and the whole call.
+    mutating func record(waited: UInt64, elapsed: UInt64) {
+        if countdown > 0 { countdown -= 1 }
+        guard Double(waited) > Self.starvedShare * Double(elapsed) else { starved = []; return }
+        starved.append(elapsed)
+        if starved.count >= 3 && countdown == 0 { mode = .probing; alone = [] }
+    }
+
+    /// A call without the worker, and how long it took.
+    mutating func recordAlone(elapsed: UInt64) {
+        switch mode {
+        case .probing:
+            alone.append(elapsed)
+            guard alone.count >= Self.probeCalls else { return }
+            let two = Double(starved.reduce(0, +)) / Double(starved.count)
+            let one = Double(alone.reduce(0, +)) / Double(alone.count)
+            mode = one < two ? .one : .two
+            countdown = Self.fallbackCalls
+            starved = []
+        case .one:
+            countdown -= 1
+            if countdown <= 0 { mode = .two; countdown = 0 }
+        case .two:
+            break
         }
     }
 }

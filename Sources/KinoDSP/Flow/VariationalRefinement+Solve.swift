@@ -112,7 +112,13 @@ extension VariationalRefiner {
                 let r = s - k
                 let y = descending ? rows.upperBound - 1 - r : rows.lowerBound + r
                 if let link, y == link.row {
-                    link.theirs.wait(untilAtLeast: link.theirsBase + k)
+                    if let team = link.account {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        link.theirs.wait(untilAtLeast: link.theirsBase + k)
+                        team.addWait(DispatchTime.now().uptimeNanoseconds - start)
+                    } else {
+                        link.theirs.wait(untilAtLeast: link.theirsBase + k)
+                    }
                     sorRow(y, colour: k & 1, omega: omega)
                     link.mine.raise()
                 } else {
@@ -174,6 +180,8 @@ struct BandLink {
     let mine: HandoffCounter, theirs: HandoffCounter
     /// `theirs` before this sweep: the other boundary row has taken `theirs − theirsBase` half-steps.
     let theirsBase: Int
+    /// The caller's band: where to count the time spent waiting for the worker's band.
+    var account: WorkerTeam? = nil
 }
 
 /// `(a[7], b[0], …, b[6])`: the vector one element to the left of `b`.

@@ -57,7 +57,7 @@ final class VariationalRefiner {
                 let m = bandRows(1, of: 2, rows: height).lowerBound
                 // Both threads are idle here, so the counters' values are settled.
                 let top = BandLink(row: m - 1, mine: topProgress, theirs: bottomProgress, theirsBase: bottomProgress.current)
-                let bottom = BandLink(row: m, mine: bottomProgress, theirs: topProgress, theirsBase: topProgress.current)
+                let bottom = BandLink(row: m, mine: bottomProgress, theirs: topProgress, theirsBase: topProgress.current, account: t)
                 t.together({ half in
                     if half == 1 {
                         self.sorPipelined(rows: 0..<m, descending: false, link: top, halfSteps: halfSteps, omega: o.omega)

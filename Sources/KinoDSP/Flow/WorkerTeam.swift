@@ -126,6 +126,18 @@ final class WorkerTeam: @unchecked Sendable {
 
     private let shared = Shared()
     private var generation = 0
+    /// Time the caller has spent waiting for the worker (hand-offs and SOR boundaries).
+    private(set) var waitedNanoseconds: UInt64 = 0
+
+    func addWait(_ nanoseconds: UInt64) { waitedNanoseconds &+= nanoseconds }
+    func resetWait() { waitedNanoseconds = 0 }
+
+    /// Waits for the worker to finish `generation`, counting the time.
+    private func awaitWorker(_ s: Shared) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        s.finished.wait(untilAtLeast: generation)
+        waitedNanoseconds &+= DispatchTime.now().uptimeNanoseconds - start
+    }
 
     init() {
         let shared = self.shared
@@ -167,7 +179,7 @@ final class WorkerTeam: @unchecked Sendable {
             if solo && s.gate.close(generation) {
                 escaping(1)
             } else {
-                s.finished.wait(untilAtLeast: generation)
+                awaitWorker(s)
             }
             s.job = { _ in }
         }
@@ -188,7 +200,7 @@ final class WorkerTeam: @unchecked Sendable {
                 alone()
             } else {
                 escaping(0)
-                s.finished.wait(untilAtLeast: generation)
+                awaitWorker(s)
             }
             s.job = { _ in }
         }
