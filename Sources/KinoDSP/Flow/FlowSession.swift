@@ -224,20 +224,21 @@ public final class FlowSession {
 ///
 /// When the caller spends over ``starvedShare`` of three calls in a row waiting for the worker
 /// (another process may hold the second core), the next ``probeCalls`` calls run on the caller
-/// alone and are timed. If they were faster than the starved two-thread calls, one thread it is
-/// for ``fallbackCalls`` calls, then two threads are tried again; if not (a merely noisy machine),
-/// two threads resume and no probe is made for ``fallbackCalls`` calls. The flow is the same
-/// either way; only the speed changes.
+/// alone and are timed. If their median beats the median of the last nine two-thread calls, one
+/// thread it is for ``fallbackCalls`` calls, then two threads are tried again; if not (a merely
+/// noisy machine), two threads resume and no probe is made for ``fallbackCalls`` calls. The flow is
+/// the same either way; only the speed changes.
 struct WorkerHealth {
     /// Waiting share of a call that marks the worker as starved (measured at 720p `fast`: 3–10 %
-    /// on two idle cores; 40–55 % in the calls a busy process let the worker join).
+    /// on two idle cores, 0–5 % at 640×360; 40–55 % in the calls a busy process let the worker join).
     static let starvedShare = 0.3
     static let probeCalls = 8
     static let fallbackCalls = 50
 
     private enum Mode { case two, probing, one }
     private var mode = Mode.two
-    private var starved: [UInt64] = []     // elapsed times of the current starved streak
+    private var streak = 0                 // starved two-thread calls in a row
+    private var recentTwo: [UInt64] = []   // elapsed times of the last nine two-thread calls
     private var alone: [UInt64] = []       // elapsed times of the probe
     private var countdown = 0              // calls left in `one`, or without probing in `two`
 
@@ -246,9 +247,10 @@ struct WorkerHealth {
     /// A call with the worker: how long the caller waited, and the whole call.
     mutating func record(waited: UInt64, elapsed: UInt64) {
         if countdown > 0 { countdown -= 1 }
-        guard Double(waited) > Self.starvedShare * Double(elapsed) else { starved = []; return }
-        starved.append(elapsed)
-        if starved.count >= 3 && countdown == 0 { mode = .probing; alone = [] }
+        recentTwo.append(elapsed)
+        if recentTwo.count > 9 { recentTwo.removeFirst() }
+        streak = Double(waited) > Self.starvedShare * Double(elapsed) ? streak + 1 : 0
+        if streak >= 3 && countdown == 0 { mode = .probing; alone = []; streak = 0 }
     }
 
     /// A call without the worker, and how long it took.
@@ -257,16 +259,18 @@ struct WorkerHealth {
         case .probing:
             alone.append(elapsed)
             guard alone.count >= Self.probeCalls else { return }
-            let two = Double(starved.reduce(0, +)) / Double(starved.count)
-            let one = Double(alone.reduce(0, +)) / Double(alone.count)
-            mode = one < two ? .one : .two
+            mode = Self.median(alone) < Self.median(recentTwo) ? .one : .two
             countdown = Self.fallbackCalls
-            starved = []
         case .one:
             countdown -= 1
             if countdown <= 0 { mode = .two; countdown = 0 }
         case .two:
             break
         }
+    }
+
+    private static func median(_ values: [UInt64]) -> UInt64 {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
     }
 }
