@@ -95,17 +95,19 @@ public struct GraphBuilder: Sendable {
                 }
             }
         }
-        if planDecoding { planDecoders() }
+        planDecoders()
         return Graph(name: name, nodes: try topologicalOrder(byID))
     }
 
-    /// Hands each video decoder its consumers when they are all samplers.
+    /// Hands each video decoder its consumers when they are all samplers (and clears any plan an
+    /// earlier build left on a shared decoder stage).
     private func planDecoders() {
         for node in nodes {
             guard let source = node.stage as? VideoDecodeSource else { continue }
             let consumers = nodes.filter { $0.inputs.contains(node.id) }.map(\.stage)
             let samplers = consumers.compactMap { $0 as? SampleStage }
-            source.samplers.withLock { $0 = !samplers.isEmpty && samplers.count == consumers.count ? samplers : nil }
+            let plan = planDecoding && !samplers.isEmpty && samplers.count == consumers.count
+            source.samplers.withLock { $0 = plan ? samplers : nil }
         }
     }
 

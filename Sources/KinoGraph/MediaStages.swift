@@ -61,7 +61,13 @@ public final class VideoDecodeSource: SourceStage {
                        duration: index.timeBase.seconds(index.entries[i].duration), width: 0, height: 0, layout: options.layout)
         }
         var keep = Set<Int>()
-        for sampler in samplers { keep.formUnion(try sampler.keptIndices(of: light, info: info)) }
+        for sampler in samplers {
+            keep.formUnion(try sampler.keptIndices(of: light, info: info))
+            // A clip left open at the index's end could still complete if the decoder delivered
+            // more frames than the index lists, and its frames would already have gone out without
+            // pixels: keep the last clip span converted.
+            if case .clips(let spec) = sampler.mode { keep.formUnion(max(0, light.count - spec.span)..<light.count) }
+        }
         var trusted = true
         var pending: VideoFrame?
         func send(_ frame: VideoFrame) throws {

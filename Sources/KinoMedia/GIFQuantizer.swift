@@ -41,10 +41,12 @@ struct GIFQuantizer {
                 if gray { let v = Int(src[i]); return (v, v, v) }
                 return (Int(src[3 * i]), Int(src[3 * i + 1]), Int(src[3 * i + 2]))
             }
-            let fresh = buildPalette(pixels: w * h, pixel)
+            let (fresh, cells) = buildPalette(pixels: w * h, pixel)
             if palette.isEmpty || paletteError(palette, cached: true) > 1.25 * paletteError(fresh, cached: false) + 16 {
                 palette = fresh
                 for i in 0..<Self.bins { nearest[i] = -1 }
+                // Each cell of this frame maps to its own box: exact for a frame of ≤ 256 cells.
+                for (cell, entry) in cells { nearest[cell] = Int16(entry) }
             }
             pal.withMemoryRebound(to: UInt32.self, capacity: 256) { p in
                 for i in 0..<256 {
@@ -87,8 +89,10 @@ struct GIFQuantizer {
         return total / Float(max(pixels, 1))
     }
 
-    /// Median cut over this frame's 5-5-5 histogram (left in `count`, `sums` and `used`).
-    private mutating func buildPalette(pixels: Int, _ pixel: (Int) -> (Int, Int, Int)) -> [SIMD4<Float>] {
+    /// Median cut over this frame's 5-5-5 histogram (left in `count`, `sums` and `used`): the
+    /// palette, and the box (palette entry) of every used cell.
+    private mutating func buildPalette(pixels: Int, _ pixel: (Int) -> (Int, Int, Int))
+        -> (palette: [SIMD4<Float>], cells: [(cell: Int, entry: Int)]) {
         for k in used { count[k] = 0; sums[k] = .zero }
         used.removeAll(keepingCapacity: true)
         for i in 0..<pixels {
@@ -140,17 +144,21 @@ struct GIFQuantizer {
             let m = SIMD4<Float>(s) / Float(max(n, 1))
             return (m + 0.5).rounded(.down)
         }
-        return made.isEmpty ? [.zero] : made
+        var cells: [(cell: Int, entry: Int)] = []
+        cells.reserveCapacity(used.count)
+        for (i, box) in boxes.enumerated() { for j in box.start..<box.end { cells.append((used[j], i)) } }
+        return (made.isEmpty ? [.zero] : made, cells)
     }
 
+    /// The palette entry for the 5-5-5 cell of `c`: cached per cell; found for the cell's mean
+    /// colour in this frame (every cell looked up belongs to a colour of this frame).
     private mutating func nearestEntry(_ c: SIMD4<Float>) -> Int {
         let k = Self.key(Int(c.x), Int(c.y), Int(c.z))
         if nearest[k] >= 0 { return Int(nearest[k]) }
-        // The centre of the 5-5-5 cell stands for all its colours.
-        let centre = SIMD4<Float>(Float((k >> 10) << 3 | 4), Float(((k >> 5) & 31) << 3 | 4), Float((k & 31) << 3 | 4), 0)
+        let mean = count[k] > 0 ? SIMD4<Float>(sums[k]) / Float(count[k]) : c
         var best = 0, bestDistance = Float.infinity
         for (i, p) in palette.enumerated() {
-            let d = p - centre, distance = (d * d).sum()
+            let d = p - mean, distance = (d * d).sum()
             if distance < bestDistance { best = i; bestDistance = distance }
         }
         nearest[k] = Int16(best)

@@ -80,7 +80,7 @@ func psnr(_ a: [UInt8], _ b: [UInt8]) -> Double {
         for t in 0..<5 { try encoder.append(smoothPicture(t)) }
         // A flat picture of 6 colours after the gradients: its own palette reproduces it exactly.
         var flat = smoothPicture(0)
-        let colours: [[UInt8]] = [[0, 0, 0], [255, 255, 255], [200, 30, 40], [20, 180, 60], [30, 60, 220], [250, 210, 0]]
+        let colours: [[UInt8]] = [[0, 0, 0], [255, 255, 255], [200, 30, 40], [20, 180, 60], [30, 60, 220], [8, 4, 4]]   // black and (8,4,4) share a cell centre's neighbourhood
         for y in 0..<144 { for x in 0..<256 {
             let c = colours[(x / 43 + y / 72 * 3) % 6]
             for ch in 0..<3 { flat.bytes[3 * (y * 256 + x) + ch] = c[ch] }

@@ -119,6 +119,8 @@ public final class FlowSession {
     @discardableResult
     public func push(_ frame: GrayImage, into out: inout FlowField) throws -> Bool {
         try check(frame)
+        // The first frame only loads its pyramid: not a call to judge the worker by.
+        if frames == 0 { return try nextFrame(frame, into: &out) }
         return try measure { try nextFrame(frame, into: &out) }
     }
 

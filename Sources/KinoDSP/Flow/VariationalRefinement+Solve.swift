@@ -106,6 +106,7 @@ extension VariationalRefiner {
     /// what a whole-image sweep would, and the split result equals the one-thread result bit for bit.
     func sorPipelined(rows: Range<Int>, descending: Bool, link: BandLink?, halfSteps: Int, omega: Float) {
         let n = rows.count
+        precondition(link == nil || n > 0, "an empty SOR band would leave the other band waiting at the boundary")
         if n == 0 || halfSteps == 0 { return }
         for s in 0..<(n + halfSteps - 1) {
             for k in max(0, s - n + 1)...min(halfSteps - 1, s) {

@@ -17,7 +17,9 @@ final class HandoffCounter: @unchecked Sendable {
     var current: Int { value.load(ordering: .acquiring) }
 
     func raise() {
-        value.wrappingAdd(1, ordering: .releasing)
+        // Sequentially consistent: the waiter stores `sleeping` then loads `value`, this side
+        // stores `value` then loads `sleeping`; one of the two must see the other's store.
+        value.wrappingAdd(1, ordering: .sequentiallyConsistent)
         if sleeping.exchange(false, ordering: .acquiringAndReleasing) { sleeper.signal() }
     }
 
