@@ -225,3 +225,20 @@ import Testing
         #expect(!health.usesWorker)               // then probing is allowed again
     }
 }
+
+@Suite struct SelectionTests {
+    /// The percentile of MotionStatistics comes from a selection, not a sort: same value always.
+    @Test func selectEqualsSortedIndex() {
+        var seed: UInt64 = 12345
+        func next() -> UInt64 { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return seed >> 33 }
+        for trial in 0..<200 {
+            let n = 1 + Int(next() % 300)
+            // Few distinct values on odd trials, so duplicates and runs of the pivot are exercised.
+            var values = (0..<n).map { _ in trial % 2 == 1 ? Float(next() % 5) : Float(next() % 100_000) / 7 }
+            let sorted = values.sorted()
+            let rank = Int(next() % UInt64(n))
+            let got = values.withUnsafeMutableBufferPointer { MotionStatistics.select(rank, in: $0) }
+            #expect(got == sorted[rank], "n \(n) rank \(rank)")
+        }
+    }
+}

@@ -44,13 +44,34 @@ public struct MotionStatistics: Codable, Sendable, Equatable {
             return
         }
         meanMagnitude = lengths.reduce(0, +) / Float(lengths.count)
-        lengths.sort()
-        p95Magnitude = lengths[min(lengths.count - 1, Int((Float(lengths.count - 1) * 0.95).rounded()))]
+        let rank = min(lengths.count - 1, Int((Float(lengths.count - 1) * 0.95).rounded()))
+        p95Magnitude = lengths.withUnsafeMutableBufferPointer { Self.select(rank, in: $0) }
         movingFraction = Float(moving) / Float(lengths.count)
         if moving > 0, let best = bins.indices.max(by: { bins[$0] < bins[$1] }) {
             dominantDirection = Float(best) * 10 + 5
         } else {
             dominantDirection = nil
         }
+    }
+
+    /// The `rank`-th smallest value (0-based), as `values.sorted()[rank]` would give, in linear
+    /// expected time (Hoare's selection with a median-of-three pivot); reorders `values`.
+    static func select(_ rank: Int, in values: UnsafeMutableBufferPointer<Float>) -> Float {
+        var lo = 0, hi = values.count - 1
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2
+            // Median of three as the pivot value.
+            let a = values[lo], b = values[mid], c = values[hi]
+            let pivot = max(min(a, b), min(max(a, b), c))
+            var i = lo, j = hi
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+            }
+            // Now values[lo...j] ≤ pivot ≤ values[i...hi], and anything between equals the pivot.
+            if rank <= j { hi = j } else if rank >= i { lo = i } else { return values[rank] }
+        }
+        return values[rank]
     }
 }
