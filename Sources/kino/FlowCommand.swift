@@ -152,7 +152,8 @@ struct FlowCommand: ParsableCommand {
             }
             throw ExitCode(trap.exitStatus ?? 1)
         }
-        let pairs = report.stats("flow")?.packetsOut ?? 0
+        // The stage's packet count includes the stream-info packet it passes on.
+        let pairs = max(0, (report.stats("flow")?.packetsOut ?? 0) - 1)
         print(String(format: "%@: %d flow fields in %.1f s → %@", inputs[0], pairs, report.wallSeconds, output))
     }
 
