@@ -52,6 +52,39 @@ struct DecodePlanTests {
         #expect(planned.converted < total)
     }
 
+    /// Streams whose index and decoder could disagree: an edit list hiding 30 frames, Matroska
+    /// without decode timestamps, a duplicated timestamp, AVI without presentation timestamps (no
+    /// plan), variable frame rate with B-frames. Every sampler must get what it would unplanned.
+    @Test("awkward streams give the same frames planned or not",
+          arguments: ["negative.mp4", "longgop.mkv", "duplicate.mkv", "longgop.avi", "vfr.mp4"])
+    func awkwardStreams(name: String) throws {
+        let directory = TemporaryDirectory("kino-plan")
+        defer { directory.cleanup() }
+        let base = directory.file("base.mp4"), path = directory.file(name)
+        func ffmpeg(_ args: [String]) throws { _ = try runTool("ffmpeg", ["-v", "error", "-y"] + args) }
+        switch name {
+        case "negative.mp4":
+            try SyntheticVideo.writeClip(to: base, count: 120, gop: 60, bFrames: 3)
+            try ffmpeg(["-i", base, "-c", "copy", "-output_ts_offset", "-1", "-avoid_negative_ts", "disabled", path])
+        case "longgop.mkv", "longgop.avi":
+            try SyntheticVideo.writeClip(to: base, count: 120, gop: 100, bFrames: 3)
+            try ffmpeg(["-i", base, "-c", "copy", path])
+        case "duplicate.mkv":
+            try SyntheticVideo.writeClip(to: base, count: 60, gop: 20, bFrames: 0)
+            try ffmpeg(["-i", base, "-c", "copy", "-bsf:v", "setts=ts=if(eq(N\\,11)\\,PREV_INPTS\\,PTS)", path])
+        default:
+            var t = 0.0, times: [Double] = []
+            for i in 0..<90 { times.append(t); t += Double(i % 3 + 1) / 30 }
+            try SyntheticVideo.writeClip(to: path, count: 90, gop: 40, bFrames: 2, times: times)
+        }
+        let full = try run(path, modes: Self.modes, planned: false)
+        let planned = try run(path, modes: Self.modes, planned: true)
+        #expect(full.outputs == planned.outputs)
+        #expect(full.times == planned.times)
+        #expect(full.pixels == planned.pixels)
+        #expect(planned.converted <= full.converted)
+    }
+
     /// A file cut short: its index lists frames the decoder never delivers, so the plan's guess
     /// about the tail is wrong; the check against the decoded frames must catch it.
     @Test("a truncated file gives the same frames planned or not")
