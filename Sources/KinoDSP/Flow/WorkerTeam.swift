@@ -5,9 +5,10 @@ import Synchronization
 
 /// A monotonic counter one thread raises and one other thread waits on.
 ///
-/// Waiting spins briefly (hand-offs between the two flow threads usually take microseconds, and a
-/// futex sleep and wake costs tens), then sleeps on a semaphore so an idle worker burns no CPU.
-/// The spinning path needs atomics (`Synchronization`, used on Linux); elsewhere it sleeps at once.
+/// Waiting spins (hand-offs between the two flow threads usually take microseconds, and a futex
+/// sleep and wake costs tens or more), then polls between `sched_yield` calls, then sleeps on a
+/// semaphore so an idle worker burns no CPU. The spinning path needs atomics (`Synchronization`,
+/// used on Linux); elsewhere it sleeps at once.
 final class HandoffCounter: @unchecked Sendable {
     private let sleeper = DispatchSemaphore(value: 0)
     #if os(Linux)
