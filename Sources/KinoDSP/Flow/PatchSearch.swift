@@ -120,31 +120,42 @@ private struct PatchKernel {
         let n = Float(psz * psz)
         if psz == 8 {
             var sum = SIMD8<Float>.zero, sq = SIMD8<Float>.zero
-            let fx = SIMD8<Float>(repeating: o.fx), fy = SIMD8<Float>(repeating: o.fy)
-            var p1 = L.i1.row(o.y0) + o.x0
-            var a = load8(p1), b = load8(p1 + 1)
-            var top = a.addingProduct(fx, b - a)
-            for r in 0..<8 {
-                p1 += L.i1.stride
-                a = load8(p1); b = load8(p1 + 1)
-                let bottom = a.addingProduct(fx, b - a)
-                let d = top.addingProduct(fy, bottom - top) - load8(L.i0.row(y + r) + x)
-                sum += d; sq = sq.addingProduct(d, d)
-                top = bottom
-            }
+            forEachRowDifference8(o) { _, d in sum += d; sq = sq.addingProduct(d, d) }
             let s = sum.sum()
             return L.meanNormalization ? sq.sum() - s * s / n : sq.sum()
         }
         var s: Float = 0, q: Float = 0
+        forEachDifference(o) { _, _, d in s += d; q += d * d }
+        return L.meanNormalization ? q - s * s / n : q
+    }
+
+    /// Calls `body(r, d)` for each row r of an 8×8 patch with `d = I1(warped) − I0`, 8 lanes:
+    /// bilinear in x per input row, each input row's interpolation reused for the next output row.
+    @inline(__always)
+    private func forEachRowDifference8(_ o: (x0: Int, y0: Int, fx: Float, fy: Float), _ body: (Int, SIMD8<Float>) -> Void) {
+        let fx = SIMD8<Float>(repeating: o.fx), fy = SIMD8<Float>(repeating: o.fy)
+        var p1 = L.i1.row(o.y0) + o.x0
+        var a = load8(p1), b = load8(p1 + 1)
+        var top = a.addingProduct(fx, b - a)
+        for r in 0..<8 {
+            p1 += L.i1.stride
+            a = load8(p1); b = load8(p1 + 1)
+            let bottom = a.addingProduct(fx, b - a)
+            body(r, top.addingProduct(fy, bottom - top) - load8(L.i0.row(y + r) + x))
+            top = bottom
+        }
+    }
+
+    /// Calls `body(r, c, d)` for each pixel of a patch of any size (the scalar path).
+    @inline(__always)
+    private func forEachDifference(_ o: (x0: Int, y0: Int, fx: Float, fy: Float), _ body: (Int, Int, Float) -> Void) {
         for r in 0..<psz {
             let t0 = L.i1.row(o.y0 + r) + o.x0, t1 = t0 + L.i1.stride, i0 = L.i0.row(y + r) + x
             for c in 0..<psz {
                 let top = t0[c] + o.fx * (t0[c + 1] - t0[c]), bottom = t1[c] + o.fx * (t1[c + 1] - t1[c])
-                let d = top + o.fy * (bottom - top) - i0[c]
-                s += d; q += d * d
+                body(r, c, top + o.fy * (bottom - top) - i0[c])
             }
         }
-        return L.meanNormalization ? q - s * s / n : q
     }
 
     /// Runs up to `iterations` inverse-compositional steps; stops once the SSD stops falling
@@ -191,30 +202,15 @@ private struct PatchKernel {
         var s: Float = 0, q: Float = 0, bx: Float = 0, by: Float = 0
         if psz == 8 {
             var vs = SIMD8<Float>.zero, vq = vs, vbx = vs, vby = vs
-            let fx = SIMD8<Float>(repeating: o.fx), fy = SIMD8<Float>(repeating: o.fy)
-            var p1 = L.i1.row(o.y0) + o.x0
-            var a = load8(p1), b = load8(p1 + 1)
-            var top = a.addingProduct(fx, b - a)
-            for r in 0..<8 {
-                p1 += L.i1.stride
-                a = load8(p1); b = load8(p1 + 1)
-                let bottom = a.addingProduct(fx, b - a)
-                let d = top.addingProduct(fy, bottom - top) - load8(L.i0.row(y + r) + x)
+            forEachRowDifference8(o) { r, d in
                 vs += d; vq = vq.addingProduct(d, d)
                 vbx = vbx.addingProduct(d, load8(L.gx.row(y + r) + x))
                 vby = vby.addingProduct(d, load8(L.gy.row(y + r) + x))
-                top = bottom
             }
             s = vs.sum(); q = vq.sum(); bx = vbx.sum(); by = vby.sum()
         } else {
-            for r in 0..<psz {
-                let t0 = L.i1.row(o.y0 + r) + o.x0, t1 = t0 + L.i1.stride, i0 = L.i0.row(y + r) + x
-                let gxr = L.gx.row(y + r) + x, gyr = L.gy.row(y + r) + x
-                for c in 0..<psz {
-                    let top = t0[c] + o.fx * (t0[c + 1] - t0[c]), bottom = t1[c] + o.fx * (t1[c + 1] - t1[c])
-                    let d = top + o.fy * (bottom - top) - i0[c]
-                    s += d; q += d * d; bx += d * gxr[c]; by += d * gyr[c]
-                }
+            forEachDifference(o) { r, c, d in
+                s += d; q += d * d; bx += d * L.gx.row(y + r)[x + c]; by += d * L.gy.row(y + r)[x + c]
             }
         }
         if L.meanNormalization {
