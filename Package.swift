@@ -11,7 +11,10 @@ let package = Package(
         .library(name: "KinoTensor", targets: ["KinoTensor"]),
         .library(name: "KinoGraph", targets: ["KinoGraph"]),
         .library(name: "KinoWatch", targets: ["KinoWatch"]),
+        .library(name: "KinoNN", targets: ["KinoNN"]),
+        .library(name: "KinoOptim", targets: ["KinoOptim"]),
         .library(name: "KinoModels", targets: ["KinoModels"]),
+        .library(name: "KinoTrain", targets: ["KinoTrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,7 +43,10 @@ let package = Package(
         .target(name: "KinoTensor", dependencies: ["COpenBLAS"]),
         .target(name: "KinoMedia", dependencies: ["CFFmpeg", "CSndFile"]),
         .target(name: "KinoDSP", dependencies: ["KinoTensor"]),
-        .target(name: "KinoModels", dependencies: ["KinoTensor"]),
+        .target(name: "KinoNN", dependencies: ["KinoTensor"]),
+        .target(name: "KinoOptim", dependencies: ["KinoNN"]),
+        .target(name: "KinoModels", dependencies: ["KinoNN"]),
+        .target(name: "KinoTrain", dependencies: ["KinoModels", "KinoOptim"]),
         .target(name: "KinoTestSupport", dependencies: ["KinoMedia"]),
         .target(
             name: "KinoGraph",
@@ -50,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "kino",
             dependencies: [
-                "KinoMedia", "KinoDSP", "KinoGraph", "KinoWatch", "KinoModels", "KinoTensor",
+                "KinoMedia", "KinoDSP", "KinoGraph", "KinoWatch", "KinoModels", "KinoTensor", "KinoTrain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,6 +65,8 @@ let package = Package(
         .testTarget(name: "KinoDSPTests", dependencies: ["KinoDSP", "KinoTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KinoModelsTests", dependencies: ["KinoModels", "KinoTensor"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "KinoTrainTests", dependencies: ["KinoTrain", "KinoModels", "KinoOptim", "KinoNN", "KinoTensor"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoDSP", "KinoTestSupport"]),
         .testTarget(name: "KinoFlowTests", dependencies: ["KinoDSP"], resources: [.copy("Fixtures")]),

@@ -54,20 +54,19 @@ public struct ASTConfiguration: Codable, Sendable, Equatable {
 /// encoder, and a head on their mean (layer norm, then linear). AudioSet heads are multi-label.
 public struct ASTForAudioClassification: KinoModel {
     public let configuration: ASTConfiguration
-    public var clsToken: Tensor
-    public var distillationToken: Tensor
+    public var clsToken: Parameter
+    public var distillationToken: Parameter
     /// `[1, 2 + nF·nT, D]`: CLS, distillation, then patches frequency-major.
-    public var positionEmbeddings: Tensor
-    /// Conv2d weight `[D, 1, p, p]`.
-    public var patchWeight: Tensor
-    public var patchBias: Tensor
+    public var positionEmbeddings: Parameter
+    /// Conv2d `[D, 1, p, p]` with the frequency and time strides.
+    public var patchEmbedding: PatchEmbedding
     public var encoder: TransformerEncoder
     /// `classifier.layernorm`.
     public var headNorm: LayerNorm
     /// `classifier.dense`.
     public var classifier: Linear
     public let labels: [String]
-    public private(set) var unusedKeys: [String] = []
+    public var unusedKeys: [String] = []
 
     /// Loads `audio_spectrogram_transformer.*` (prefix optional) and `classifier.*`.
     /// - Throws: ``ModelError`` naming the first missing or mis-shaped key.
@@ -83,15 +82,19 @@ public struct ASTForAudioClassification: KinoModel {
         guard !labels.isEmpty else {
             throw ModelError.invalidConfiguration(path: "config.json", reason: "ASTForAudioClassification needs id2label")
         }
-        clsToken = try source.tensor("embeddings.cls_token", [1, 1, d])
-        distillationToken = try source.tensor("embeddings.distillation_token", [1, 1, d])
-        positionEmbeddings = try source.tensor("embeddings.position_embeddings", [1, 2 + c.grid[0] * c.grid[1], d])
-        patchWeight = try source.tensor("embeddings.patch_embeddings.projection.weight", [d, 1, c.patchSize, c.patchSize])
-        patchBias = try source.tensor("embeddings.patch_embeddings.projection.bias", [d])
-        encoder = try .load(source, shape: c.common.encoderShape)
-        headNorm = try .load(source, "classifier.layernorm", size: d, eps: c.common.layerNormEps, prefixed: false)
-        classifier = try .load(source, "classifier.dense", input: d, output: labels.count, prefixed: false)
-        if let checkpoint = source as? CheckpointWeights { unusedKeys = checkpoint.unusedKeys }
+        let n = labels.count
+        (clsToken, distillationToken, positionEmbeddings, patchEmbedding) = try ModelError.funnel {
+            (try source.parameter("embeddings.cls_token", shape: [1, 1, d], role: .embedding),
+             try source.parameter("embeddings.distillation_token", shape: [1, 1, d], role: .embedding),
+             try source.parameter("embeddings.position_embeddings", shape: [1, 2 + c.grid[0] * c.grid[1], d], role: .embedding),
+             try PatchEmbedding.load(source, "embeddings.patch_embeddings.projection", shape: [d, 1, c.patchSize, c.patchSize],
+                                     stride: [c.frequencyStride, c.timeStride]))
+        }
+        (encoder, headNorm, classifier) = try ModelError.funnel {
+            (try TransformerEncoder.load(source, shape: c.common.encoderShape),
+             try LayerNorm.load(source, "classifier.layernorm", size: d, eps: c.common.layerNormEps, prefixed: false),
+             try Linear.load(source, "classifier.dense", input: d, output: n, prefixed: false))
+        }
     }
 
     public var architecture: String { "ASTForAudioClassification" }
@@ -99,27 +102,28 @@ public struct ASTForAudioClassification: KinoModel {
     public var sampleShape: [Int] { [configuration.maximumLength, configuration.numberOfMelBins] }
     /// Sigmoid (AudioSet is multi-label) unless the config's `problem_type` says single-label.
     public var scoring: LabelScoring { configuration.common.scoring(default: .sigmoid) }
+    public func configurationJSON() throws -> Data { try encodeConfiguration(configuration) }
 
-    public var parameterCount: Int {
-        clsToken.count + distillationToken.count + positionEmbeddings.count + patchWeight.count + patchBias.count
-            + encoder.parameterCount + headNorm.weight.count + headNorm.bias.count + classifier.parameterCount
+    public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        try body(&clsToken)
+        try body(&distillationToken)
+        try body(&positionEmbeddings)
+        try patchEmbedding.visitParameters(body)
+        try encoder.visitParameters(body)
+        try headNorm.visitParameters(body)
+        try classifier.visitParameters(body)
     }
 
-    /// Runs `input_values` `[B, T, F]` (frames × mel bins, as ASTFeatureExtractor returns).
-    /// - Throws: ``ModelError/inputShape(name:expected:found:)``.
-    public func callAsFunction(_ features: Tensor) throws -> ModelOutput {
-        try checkInput(features)
-        let c = configuration
+    /// `input_values` `[B, T, F]` (frames × mel bins, as ASTFeatureExtractor returns).
+    public func forward<C: TensorContext>(_ features: C.Value, in c: inout C) -> ModelValues<C.Value> {
+        let cfg = configuration
+        let b = c.tensor(features).shape[0]
         // [B, T, F] → [B, 1, F, T]: frequency is the image height, time the width.
-        var image = features.transposedLastTwo()
-        image.reshape([features.shape[0], 1, c.numberOfMelBins, c.maximumLength])
-        let patches = image.patchEmbedding(weight: patchWeight, bias: patchBias,
-                                           stride: [c.frequencyStride, c.timeStride])
+        let image = c.reshape(c.transposeLastTwo(features), [b, 1, cfg.numberOfMelBins, cfg.maximumLength])
+        let patches = patchEmbedding(image, &c)
         let hidden = encoder(embed(prefix: [clsToken, distillationToken], patches: patches,
-                                   positions: positionEmbeddings))
-        var pooled = token(0, of: hidden)
-        pooled.add(token(1, of: hidden))
-        pooled.scale(by: 0.5)
-        return ModelOutput(logits: classifier(headNorm(pooled)), lastHiddenState: hidden, pooled: pooled)
+                                   positions: c.parameter(positionEmbeddings), &c), &c)
+        let pooled = c.scale(c.add(c.token(0, of: hidden), c.token(1, of: hidden)), by: 0.5)
+        return ModelValues(logits: classifier(headNorm(pooled, &c), &c), lastHiddenState: hidden, pooled: pooled)
     }
 }

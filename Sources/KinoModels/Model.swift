@@ -36,22 +36,42 @@ public enum LabelScoring: String, Sendable {
     }
 }
 
+/// What a generic forward pass returns: the same fields as ``ModelOutput``, as context values.
+public struct ModelValues<Value> {
+    public var logits: Value?
+    public var lastHiddenState: Value
+    public var pooled: Value?
+
+    public init(logits: Value?, lastHiddenState: Value, pooled: Value? = nil) {
+        self.logits = logits
+        self.lastHiddenState = lastHiddenState
+        self.pooled = pooled
+    }
+}
+
 /// A loaded classifier or backbone of any supported architecture.
-public protocol KinoModel: Sendable {
+///
+/// The forward is written once, generic over a ``TensorContext``: ``callAsFunction(_:)`` runs it
+/// eagerly, a ``Tape`` records it for training. Parameters are visited through
+/// ``ParameterContainer``, which gives counts, saving and freezing for every architecture.
+public protocol KinoModel: ParameterContainer, Sendable {
     /// The HF class it corresponds to (`ViTForImageClassification`, …).
     var architecture: String { get }
     /// Label names in index order (empty for a backbone).
     var labels: [String] { get }
-    /// Number of weights, all of them.
-    var parameterCount: Int { get }
     /// `pixel_values` or `input_values`.
     var inputName: String { get }
     /// Shape of one sample, without the batch dimension.
     var sampleShape: [Int] { get }
     /// Softmax for single-label heads, sigmoid for multi-label ones.
     var scoring: LabelScoring { get }
-    /// Checkpoint keys no part of the model used (reported, not fatal).
-    var unusedKeys: [String] { get }
+    /// Checkpoint keys no part of the model used (reported, not fatal); set by ``ModelRegistry``.
+    var unusedKeys: [String] { get set }
+    /// `config.json` as the registry reads it back.
+    func configurationJSON() throws -> Data
+
+    /// The forward pass on a batch `[B] + sampleShape` already checked by the caller.
+    func forward<C: TensorContext>(_ input: C.Value, in c: inout C) -> ModelValues<C.Value>
 
     /// Runs a batch `[B] + sampleShape`.
     /// - Throws: ``ModelError/inputShape(name:expected:found:)``.
@@ -59,8 +79,15 @@ public protocol KinoModel: Sendable {
 }
 
 extension KinoModel {
+    public func callAsFunction(_ input: Tensor) throws -> ModelOutput {
+        try checkInput(input)
+        var e = Eager()
+        let out = forward(input, in: &e)
+        return ModelOutput(logits: out.logits, lastHiddenState: out.lastHiddenState, pooled: out.pooled)
+    }
+
     /// Throws unless `input` is `[B] + sampleShape` with B ≥ 1 and every value is finite.
-    func checkInput(_ input: Tensor) throws {
+    public func checkInput(_ input: Tensor) throws {
         guard input.rank == sampleShape.count + 1, Array(input.shape.dropFirst()) == sampleShape,
               input.shape[0] >= 1 else {
             throw ModelError.inputShape(name: inputName, expected: "[B] + \(sampleShape)", found: input.shape)
@@ -74,6 +101,31 @@ extension KinoModel {
             throw ModelError.nonFiniteInput(name: inputName, index: i, value: input.storage[i])
         }
     }
+
+    /// Writes `config.json` and `model.safetensors` (every parameter under its key) to
+    /// `directory`, created if needed, each file under a temporary name then renamed: a folder
+    /// ``ModelRegistry/load(directory:)`` reads back with no unused key.
+    /// - Throws: ``ModelError/unwritable(path:reason:)``, ``ModelError/safetensors(_:)``.
+    public func save(to directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try configurationJSON().write(to: URL(fileURLWithPath: directory + "/config.json"), options: .atomic)
+        } catch {
+            throw ModelError.unwritable(path: directory, reason: error.localizedDescription)
+        }
+        do {
+            try saveParameters(to: directory + "/model.safetensors", metadata: ["format": "pt"])
+        } catch let error as SafeTensorsError {
+            throw ModelError.safetensors(error)
+        }
+    }
+}
+
+/// `config.json` bytes of an encodable configuration, keys sorted.
+func encodeConfiguration(_ value: some Encodable) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return try encoder.encode(value)
 }
 
 /// Fields every Hugging Face transformer config shares, decoded with HF's defaults.
@@ -162,31 +214,12 @@ public struct CommonConfiguration: Codable, Sendable, Equatable {
 
 /// Prepends `tokens` (each `[1, 1, D]`) to every batch item of `patches` (`[B, P, D]`) and adds
 /// `positions` (`[1, n + P, D]`).
-func embed(prefix tokens: [Tensor], patches: Tensor, positions: Tensor) -> Tensor {
-    let (b, p, d) = (patches.shape[0], patches.shape[1], patches.shape[2])
-    let n = tokens.count + p
-    var out = Tensor(zeros: [b, n, d])
-    for batch in 0..<b {
-        var row = batch * n * d
-        for token in tokens {
-            out.storage.replaceSubrange(row ..< row + d, with: token.storage)
-            row += d
-        }
-        out.storage.replaceSubrange(row ..< row + p * d, with: patches.storage[batch * p * d ..< (batch + 1) * p * d])
-    }
-    var pos = positions
-    pos.reshape([n * d])
-    out.addRow(pos)
-    return out
-}
-
-/// Row `index` of every batch item of `[B, N, D]`, as `[B, D]`.
-func token(_ index: Int, of hidden: Tensor) -> Tensor {
-    let (b, n, d) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
-    var out = Tensor(zeros: [b, d])
-    for batch in 0..<b {
-        let from = (batch * n + index) * d
-        out.storage.replaceSubrange(batch * d ..< (batch + 1) * d, with: hidden.storage[from ..< from + d])
-    }
-    return out
+func embed<C: TensorContext>(prefix tokens: [Parameter], patches: C.Value, positions: C.Value,
+                             _ c: inout C) -> C.Value {
+    let shape = c.tensor(patches).shape
+    // A token repeated over the batch: 0 + t is exact, and its gradient sums over the batch.
+    let zeros = c.constant(Tensor(zeros: [shape[0], 1, shape[2]]))
+    let prefix = tokens.map { c.add(zeros, c.parameter($0)) }
+    let joined = c.concatenate(prefix + [patches], axis: 1)
+    return c.add(joined, positions)
 }

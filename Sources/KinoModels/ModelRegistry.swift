@@ -51,9 +51,13 @@ public enum ModelRegistry {
         guard let entry = entries[type] else {
             throw ModelError.unknownModelType(type, known: entries.keys.sorted())
         }
-        let weights = try CheckpointWeights(path: directory + "/model.safetensors", prefix: entry.keyPrefix)
+        let weights = try ModelError.funnel {
+            try CheckpointWeights(path: directory + "/model.safetensors", prefix: entry.keyPrefix)
+        }
         do {
-            return try entry.make(data, weights)
+            var model = try ModelError.funnel { try entry.make(data, weights) }
+            model.unusedKeys = weights.unusedKeys
+            return model
         } catch let error as DecodingError {
             throw ModelError.invalidConfiguration(path: directory + "/config.json", reason: describe(error))
         }

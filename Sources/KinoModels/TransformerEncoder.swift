@@ -1,49 +1,7 @@
 // The pre-norm encoder block shared by HF ViT, ViViT and AST (ViTLayer), and by the scenic
 // ViViT factorised encoder's spatial and temporal transformers.
+@_exported import KinoNN
 import KinoTensor
-
-/// A fully connected layer in PyTorch's layout: `y = x·Wᵀ + b`, `W` is `[out, in]`.
-public struct Linear: Sendable {
-    public var weight: Tensor
-    public var bias: Tensor?
-
-    public init(weight: Tensor, bias: Tensor?) {
-        self.weight = weight
-        self.bias = bias
-    }
-
-    /// Loads `key.weight` `[out, in]` and `key.bias` `[out]`.
-    static func load(_ source: any WeightSource, _ key: String, input: Int, output: Int,
-                     prefixed: Bool = true) throws -> Linear {
-        Linear(weight: try source.tensor(key + ".weight", shape: [output, input], prefixed: prefixed),
-               bias: try source.tensor(key + ".bias", shape: [output], prefixed: prefixed))
-    }
-
-    public func callAsFunction(_ x: Tensor) -> Tensor { x.linear(weight: weight, bias: bias) }
-
-    func callAsFunction(_ x: Tensor, into out: inout Tensor) { x.linear(weight: weight, bias: bias, into: &out) }
-
-    var parameterCount: Int { weight.count + (bias?.count ?? 0) }
-}
-
-/// Scale, shift and epsilon of a layer normalisation over the last dimension.
-public struct LayerNorm: Sendable {
-    public var weight: Tensor
-    public var bias: Tensor
-    public var eps: Float
-
-    static func load(_ source: any WeightSource, _ key: String, size: Int, eps: Float,
-                     prefixed: Bool = true) throws -> LayerNorm {
-        LayerNorm(weight: try source.tensor(key + ".weight", shape: [size], prefixed: prefixed),
-                  bias: try source.tensor(key + ".bias", shape: [size], prefixed: prefixed), eps: eps)
-    }
-
-    public func callAsFunction(_ x: Tensor) -> Tensor { x.layerNorm(weight: weight, bias: bias, eps: eps) }
-
-    func callAsFunction(_ x: Tensor, into out: inout Tensor) {
-        x.layerNorm(weight: weight, bias: bias, eps: eps, into: &out)
-    }
-}
 
 /// Sizes shared by every encoder block of one transformer.
 public struct EncoderShape: Sendable, Equatable {
@@ -66,7 +24,7 @@ public struct EncoderShape: Sendable, Equatable {
 }
 
 /// One pre-norm block: `h += Attn(LN₁ h)`, then `h += MLP(LN₂ h)`.
-public struct EncoderLayer: Sendable {
+public struct EncoderLayer: ParameterContainer, Sendable {
     public var layerNormBefore: LayerNorm
     public var query: Linear
     public var key: Linear
@@ -97,47 +55,30 @@ public struct EncoderLayer: Sendable {
             heads: s.heads, activation: s.activation)
     }
 
-    /// Runs the block on `hidden` (`[B, N, D]`) in place, using `scratch` for every intermediate.
-    ///
-    /// Each intermediate (normed input, q/k/v, attention output, MLP activation) stays in its own
-    /// scratch buffer rather than being fused away, so a backward pass can read them.
-    public func forward(_ hidden: inout Tensor, scratch: inout EncoderScratch) {
-        layerNormBefore(hidden, into: &scratch.normed)
-        query(scratch.normed, into: &scratch.query)
-        key(scratch.normed, into: &scratch.key)
-        value(scratch.normed, into: &scratch.value)
-        Tensor.attention(query: scratch.query, key: scratch.key, value: scratch.value, heads: heads,
-                         into: &scratch.context, probabilities: nil)
-        attentionOutput(scratch.context, into: &scratch.projected)
-        hidden.add(scratch.projected)
-        layerNormAfter(hidden, into: &scratch.normed)
-        intermediate(scratch.normed, into: &scratch.mlp)
-        scratch.mlp.apply(activation)
-        output(scratch.mlp, into: &scratch.projected)
-        hidden.add(scratch.projected)
+    /// The block on `[B, N, D]` tokens, for inference and training alike.
+    public func callAsFunction<C: TensorContext>(_ x: C.Value, _ c: inout C) -> C.Value {
+        let u = layerNormBefore(x, &c)
+        let context = c.attention(query: query(u, &c), key: key(u, &c), value: value(u, &c), heads: heads)
+        let h = c.add(x, attentionOutput(context, &c))
+        let v = layerNormAfter(h, &c)
+        let f = output(c.activation(intermediate(v, &c), activation), &c)
+        return c.add(h, f)
     }
 
-    var parameterCount: Int {
-        [query, key, value, attentionOutput, intermediate, output].reduce(0) { $0 + $1.parameterCount }
-            + 2 * (layerNormBefore.weight.count + layerNormBefore.bias.count)
+    public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        try layerNormBefore.visitParameters(body)
+        try query.visitParameters(body)
+        try key.visitParameters(body)
+        try value.visitParameters(body)
+        try attentionOutput.visitParameters(body)
+        try layerNormAfter.visitParameters(body)
+        try intermediate.visitParameters(body)
+        try output.visitParameters(body)
     }
-}
-
-/// Buffers reused by every block of a forward pass; sized on first use.
-public struct EncoderScratch: Sendable {
-    public var normed = Tensor(zeros: [0])
-    public var query = Tensor(zeros: [0])
-    public var key = Tensor(zeros: [0])
-    public var value = Tensor(zeros: [0])
-    public var context = Tensor(zeros: [0])
-    public var projected = Tensor(zeros: [0])
-    public var mlp = Tensor(zeros: [0])
-
-    public init() {}
 }
 
 /// A stack of ``EncoderLayer``s followed by a final layer norm (HF `encoder` + `layernorm`).
-public struct TransformerEncoder: Sendable {
+public struct TransformerEncoder: ParameterContainer, Sendable {
     public var layers: [EncoderLayer]
     public var finalNorm: LayerNorm
 
@@ -150,39 +91,21 @@ public struct TransformerEncoder: Sendable {
                                                        eps: shape.layerNormEps))
     }
 
-    /// Runs every block and the final norm on `[B, N, D]` tokens.
-    public func callAsFunction(_ tokens: Tensor) -> Tensor {
+    /// Every block and the final norm on `[B, N, D]` tokens.
+    public func callAsFunction<C: TensorContext>(_ tokens: C.Value, _ c: inout C) -> C.Value {
         var hidden = tokens
-        var scratch = EncoderScratch()
-        for layer in layers { layer.forward(&hidden, scratch: &scratch) }
-        return finalNorm(hidden)
+        for layer in layers { hidden = layer(hidden, &c) }
+        return finalNorm(hidden, &c)
     }
 
-    var parameterCount: Int {
-        layers.reduce(0) { $0 + $1.parameterCount } + finalNorm.weight.count + finalNorm.bias.count
+    /// Eagerly, on a tensor.
+    public func callAsFunction(_ tokens: Tensor) -> Tensor {
+        var e = Eager()
+        return self(tokens, &e)
     }
-}
 
-extension TransformerEncoder {
-    /// Every weight under its HF legacy name, `root` prepended (for saving a checkpoint).
-    func namedWeights(root: String = "", normKey: String = "layernorm") -> [String: Tensor] {
-        var out: [String: Tensor] = [root + normKey + ".weight": finalNorm.weight, root + normKey + ".bias": finalNorm.bias]
-        for (i, layer) in layers.enumerated() {
-            let p = "\(root)encoder.layer.\(i)."
-            let linears: [(String, Linear)] = [
-                ("attention.attention.query", layer.query), ("attention.attention.key", layer.key),
-                ("attention.attention.value", layer.value), ("attention.output.dense", layer.attentionOutput),
-                ("intermediate.dense", layer.intermediate), ("output.dense", layer.output),
-            ]
-            for (name, linear) in linears {
-                out[p + name + ".weight"] = linear.weight
-                if let bias = linear.bias { out[p + name + ".bias"] = bias }
-            }
-            for (name, norm) in [("layernorm_before", layer.layerNormBefore), ("layernorm_after", layer.layerNormAfter)] {
-                out[p + name + ".weight"] = norm.weight
-                out[p + name + ".bias"] = norm.bias
-            }
-        }
-        return out
+    public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        try layers.visitParameters(body)
+        try finalNorm.visitParameters(body)
     }
 }

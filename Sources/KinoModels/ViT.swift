@@ -40,16 +40,15 @@ public struct ViTConfiguration: Codable, Sendable, Equatable {
 /// (for `ViTModel` checkpoints that have one) the tanh pooler.
 public struct ViTModel: KinoModel {
     public let configuration: ViTConfiguration
-    public var clsToken: Tensor
+    public var clsToken: Parameter
     /// `[1, 1 + grid², D]`, row 0 for CLS.
-    public var positionEmbeddings: Tensor
-    /// Conv2d weight `[D, C, p, p]`.
-    public var patchWeight: Tensor
-    public var patchBias: Tensor
+    public var positionEmbeddings: Parameter
+    /// Conv2d `[D, C, p, p]`.
+    public var patchEmbedding: PatchEmbedding
     public var encoder: TransformerEncoder
     /// `pooler.dense`, present in `ViTModel` checkpoints, absent under a classifier.
     public var pooler: Linear?
-    public private(set) var unusedKeys: [String] = []
+    public var unusedKeys: [String] = []
 
     /// Loads the backbone from `source` (keys `embeddings.*`, `encoder.*`, `layernorm.*`,
     /// optionally `pooler.dense.*`, each with or without the `vit.` prefix).
@@ -61,16 +60,15 @@ public struct ViTModel: KinoModel {
             throw ModelError.invalidConfiguration(path: "config.json", reason: "patch_size \(c.patchSize) for image_size \(c.imageSize)")
         }
         self.configuration = c
-        clsToken = try source.tensor("embeddings.cls_token", [1, 1, d])
-        positionEmbeddings = try source.tensor("embeddings.position_embeddings", [1, 1 + c.gridSize * c.gridSize, d])
-        patchWeight = try source.tensor("embeddings.patch_embeddings.projection.weight",
-                                        [d, c.numberOfChannels, c.patchSize, c.patchSize])
-        patchBias = try source.tensor("embeddings.patch_embeddings.projection.bias", [d])
-        encoder = try .load(source, shape: c.common.encoderShape)
-        if withPooler ?? source.contains("pooler.dense.weight", prefixed: true) {
-            pooler = try .load(source, "pooler.dense", input: d, output: d)
+        (clsToken, positionEmbeddings, patchEmbedding, encoder, pooler) = try ModelError.funnel {
+            (try source.parameter("embeddings.cls_token", shape: [1, 1, d], role: .embedding),
+             try source.parameter("embeddings.position_embeddings", shape: [1, 1 + c.gridSize * c.gridSize, d], role: .embedding),
+             try PatchEmbedding.load(source, "embeddings.patch_embeddings.projection",
+                                     shape: [d, c.numberOfChannels, c.patchSize, c.patchSize]),
+             try TransformerEncoder.load(source, shape: c.common.encoderShape),
+             withPooler ?? source.contains("pooler.dense.weight", prefixed: true)
+                ? try Linear.load(source, "pooler.dense", input: d, output: d) : nil)
         }
-        if let checkpoint = source as? CheckpointWeights { unusedKeys = checkpoint.unusedKeys }
     }
 
     public var architecture: String { "ViTModel" }
@@ -78,14 +76,37 @@ public struct ViTModel: KinoModel {
     public var inputName: String { "pixel_values" }
     public var sampleShape: [Int] { [configuration.numberOfChannels, configuration.imageSize, configuration.imageSize] }
     public var scoring: LabelScoring { .softmax }
+    public func configurationJSON() throws -> Data { try encodeConfiguration(configuration) }
 
-    public var parameterCount: Int {
-        clsToken.count + positionEmbeddings.count + patchWeight.count + patchBias.count
-            + encoder.parameterCount + (pooler?.parameterCount ?? 0)
+    public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        try body(&clsToken)
+        try body(&positionEmbeddings)
+        try patchEmbedding.visitParameters(body)
+        try encoder.visitParameters(body)
+        try pooler.visitParameters(body)
     }
 
-    public func callAsFunction(_ input: Tensor) throws -> ModelOutput {
-        try forward(input, interpolatePositionEncoding: false)
+    public func forward<C: TensorContext>(_ input: C.Value, in c: inout C) -> ModelValues<C.Value> {
+        forward(input, interpolatePositionEncoding: false, in: &c)
+    }
+
+    /// The forward; with `interpolatePositionEncoding` the position table is resized bicubically
+    /// to the input's grid (no gradient flows into the table through that resize).
+    public func forward<C: TensorContext>(_ pixels: C.Value, interpolatePositionEncoding: Bool,
+                                          in c: inout C) -> ModelValues<C.Value> {
+        let cfg = configuration
+        let shape = c.tensor(pixels).shape
+        let patches = patchEmbedding(pixels, &c)
+        var positions = c.parameter(positionEmbeddings)
+        let (h, w) = (shape[2] / cfg.patchSize, shape[3] / cfg.patchSize)
+        if interpolatePositionEncoding && (h != cfg.gridSize || w != cfg.gridSize) {
+            positions = c.withoutGradient("bicubic position interpolation", [positions]) {
+                Self.interpolated($0[0], grid: cfg.gridSize, height: h, width: w)
+            }
+        }
+        let hidden = encoder(embed(prefix: [clsToken], patches: patches, positions: positions, &c), &c)
+        let pooled = pooler.map { dense in c.activation(dense(c.token(0, of: hidden), &c), .tanh) }
+        return ModelValues(logits: nil, lastHiddenState: hidden, pooled: pooled)
     }
 
     /// Runs `pixel_values` `[B, C, H, W]`.
@@ -94,29 +115,21 @@ public struct ViTModel: KinoModel {
     ///   the position grid bicubically, as HF's `interpolate_pos_encoding=True`.
     /// - Throws: ``ModelError/inputShape(name:expected:found:)`` for a wrong shape.
     public func forward(_ pixels: Tensor, interpolatePositionEncoding: Bool) throws -> ModelOutput {
+        try checkPixels(pixels, interpolatePositionEncoding: interpolatePositionEncoding)
+        var e = Eager()
+        let out = forward(pixels, interpolatePositionEncoding: interpolatePositionEncoding, in: &e)
+        return ModelOutput(logits: nil, lastHiddenState: out.lastHiddenState, pooled: out.pooled)
+    }
+
+    func checkPixels(_ pixels: Tensor, interpolatePositionEncoding: Bool) throws {
         let c = configuration
-        if interpolatePositionEncoding {
-            guard pixels.rank == 4, pixels.shape[1] == c.numberOfChannels,
-                  pixels.shape[2] >= c.patchSize, pixels.shape[3] >= c.patchSize else {
-                throw ModelError.inputShape(name: inputName, expected: "[B, \(c.numberOfChannels), H ≥ \(c.patchSize), W ≥ \(c.patchSize)]",
-                                            found: pixels.shape)
-            }
-            try checkFinite(pixels)
-        } else {
-            try checkInput(pixels)
+        guard interpolatePositionEncoding else { return try checkInput(pixels) }
+        guard pixels.rank == 4, pixels.shape[1] == c.numberOfChannels,
+              pixels.shape[2] >= c.patchSize, pixels.shape[3] >= c.patchSize else {
+            throw ModelError.inputShape(name: inputName, expected: "[B, \(c.numberOfChannels), H ≥ \(c.patchSize), W ≥ \(c.patchSize)]",
+                                        found: pixels.shape)
         }
-        let patches = pixels.patchEmbedding(weight: patchWeight, bias: patchBias)
-        let positions = interpolatePositionEncoding
-            ? Self.interpolated(positionEmbeddings, grid: c.gridSize,
-                                height: pixels.shape[2] / c.patchSize, width: pixels.shape[3] / c.patchSize)
-            : positionEmbeddings
-        let hidden = encoder(embed(prefix: [clsToken], patches: patches, positions: positions))
-        let pooled = pooler.map { dense -> Tensor in
-            var p = dense(token(0, of: hidden))
-            for i in 0..<p.count { p.storage[i] = tanh(p.storage[i]) }
-            return p
-        }
-        return ModelOutput(logits: nil, lastHiddenState: hidden, pooled: pooled)
+        try checkFinite(pixels)
     }
 
     /// HF's `interpolate_pos_encoding`: the `grid × grid` table resized bicubically to
@@ -141,7 +154,7 @@ public struct ViTForImageClassification: KinoModel {
     /// `classifier`, `[labels, D]`.
     public var classifier: Linear
     public let labels: [String]
-    public private(set) var unusedKeys: [String] = []
+    public var unusedKeys: [String] = []
 
     /// Loads `vit.*` and `classifier.*` from `source`.
     /// - Throws: ``ModelError`` naming the first missing or mis-shaped key.
@@ -151,25 +164,38 @@ public struct ViTForImageClassification: KinoModel {
         guard !labels.isEmpty else {
             throw ModelError.invalidConfiguration(path: "config.json", reason: "ViTForImageClassification needs id2label")
         }
-        classifier = try .load(source, "classifier", input: configuration.common.hiddenSize, output: labels.count,
-                               prefixed: false)
-        if let checkpoint = source as? CheckpointWeights { unusedKeys = checkpoint.unusedKeys }
+        let (d, n) = (configuration.common.hiddenSize, labels.count)
+        classifier = try ModelError.funnel { try Linear.load(source, "classifier", input: d, output: n, prefixed: false) }
     }
 
     public var architecture: String { "ViTForImageClassification" }
     public var inputName: String { vit.inputName }
     public var sampleShape: [Int] { vit.sampleShape }
     public var scoring: LabelScoring { vit.configuration.common.scoring(default: .softmax) }
-    public var parameterCount: Int { vit.parameterCount + classifier.parameterCount }
+    public func configurationJSON() throws -> Data { try vit.configurationJSON() }
 
-    public func callAsFunction(_ input: Tensor) throws -> ModelOutput {
-        try forward(input, interpolatePositionEncoding: false)
+    public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        try vit.visitParameters(body)
+        try classifier.visitParameters(body)
+    }
+
+    public func forward<C: TensorContext>(_ input: C.Value, in c: inout C) -> ModelValues<C.Value> {
+        forward(input, interpolatePositionEncoding: false, in: &c)
+    }
+
+    /// Logits from the CLS token after the final norm.
+    public func forward<C: TensorContext>(_ pixels: C.Value, interpolatePositionEncoding: Bool,
+                                          in c: inout C) -> ModelValues<C.Value> {
+        var out = vit.forward(pixels, interpolatePositionEncoding: interpolatePositionEncoding, in: &c)
+        out.logits = classifier(c.token(0, of: out.lastHiddenState), &c)
+        return out
     }
 
     /// Logits from the CLS token after the final norm; see ``ViTModel/forward(_:interpolatePositionEncoding:)``.
     public func forward(_ pixels: Tensor, interpolatePositionEncoding: Bool) throws -> ModelOutput {
-        var out = try vit.forward(pixels, interpolatePositionEncoding: interpolatePositionEncoding)
-        out.logits = classifier(token(0, of: out.lastHiddenState))
-        return out
+        try vit.checkPixels(pixels, interpolatePositionEncoding: interpolatePositionEncoding)
+        var e = Eager()
+        let out = forward(pixels, interpolatePositionEncoding: interpolatePositionEncoding, in: &e)
+        return ModelOutput(logits: out.logits, lastHiddenState: out.lastHiddenState, pooled: out.pooled)
     }
 }

@@ -60,16 +60,15 @@ public struct ViViTConfiguration: Codable, Sendable, Equatable {
 /// space-time tokens, linear head on the CLS token.
 public struct VivitForVideoClassification: KinoModel {
     public let configuration: ViViTConfiguration
-    public var clsToken: Tensor
+    public var clsToken: Parameter
     /// `[1, 1 + nT·nH·nW, D]`.
-    public var positionEmbeddings: Tensor
-    /// Conv3d weight `[D, C, t, h, w]`.
-    public var tubeletWeight: Tensor
-    public var tubeletBias: Tensor
+    public var positionEmbeddings: Parameter
+    /// Conv3d `[D, C, t, h, w]`.
+    public var tubeletEmbedding: PatchEmbedding
     public var encoder: TransformerEncoder
     public var classifier: Linear
     public let labels: [String]
-    public private(set) var unusedKeys: [String] = []
+    public var unusedKeys: [String] = []
 
     /// Loads `vivit.*` (prefix optional) and `classifier.*` from `source`.
     /// - Throws: ``ModelError`` naming the first missing or mis-shaped key.
@@ -81,15 +80,15 @@ public struct VivitForVideoClassification: KinoModel {
         guard !labels.isEmpty else {
             throw ModelError.invalidConfiguration(path: "config.json", reason: "VivitForVideoClassification needs id2label")
         }
-        let tokens = c.grid.reduce(1, *)
-        clsToken = try source.tensor("embeddings.cls_token", [1, 1, d])
-        positionEmbeddings = try source.tensor("embeddings.position_embeddings", [1, 1 + tokens, d])
-        tubeletWeight = try source.tensor("embeddings.patch_embeddings.projection.weight",
-                                          [d, c.numberOfChannels] + c.tubeletSize)
-        tubeletBias = try source.tensor("embeddings.patch_embeddings.projection.bias", [d])
-        encoder = try .load(source, shape: c.common.encoderShape)
-        classifier = try .load(source, "classifier", input: d, output: labels.count, prefixed: false)
-        if let checkpoint = source as? CheckpointWeights { unusedKeys = checkpoint.unusedKeys }
+        let tokens = c.grid.reduce(1, *), n = labels.count
+        (clsToken, positionEmbeddings, tubeletEmbedding, encoder, classifier) = try ModelError.funnel {
+            (try source.parameter("embeddings.cls_token", shape: [1, 1, d], role: .embedding),
+             try source.parameter("embeddings.position_embeddings", shape: [1, 1 + tokens, d], role: .embedding),
+             try PatchEmbedding.load(source, "embeddings.patch_embeddings.projection",
+                                     shape: [d, c.numberOfChannels] + c.tubeletSize),
+             try TransformerEncoder.load(source, shape: c.common.encoderShape),
+             try Linear.load(source, "classifier", input: d, output: n, prefixed: false))
+        }
     }
 
     public var architecture: String { "VivitForVideoClassification" }
@@ -98,20 +97,21 @@ public struct VivitForVideoClassification: KinoModel {
         [configuration.numberOfFrames, configuration.numberOfChannels, configuration.imageSize, configuration.imageSize]
     }
     public var scoring: LabelScoring { configuration.common.scoring(default: .softmax) }
+    public func configurationJSON() throws -> Data { try encodeConfiguration(configuration) }
 
-    public var parameterCount: Int {
-        clsToken.count + positionEmbeddings.count + tubeletWeight.count + tubeletBias.count
-            + encoder.parameterCount + classifier.parameterCount
+    public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        try body(&clsToken)
+        try body(&positionEmbeddings)
+        try tubeletEmbedding.visitParameters(body)
+        try encoder.visitParameters(body)
+        try classifier.visitParameters(body)
     }
 
-    /// Runs `pixel_values` `[B, T, C, H, W]` (frames, then channel planes) at exactly the
-    /// configured frame count and size: HF's pos-encoding interpolation ignores time, so it is
-    /// not offered.
-    /// - Throws: ``ModelError/inputShape(name:expected:found:)``.
-    public func callAsFunction(_ pixels: Tensor) throws -> ModelOutput {
-        try checkInput(pixels)
-        let patches = pixels.patchEmbedding(weight: tubeletWeight, bias: tubeletBias)
-        let hidden = encoder(embed(prefix: [clsToken], patches: patches, positions: positionEmbeddings))
-        return ModelOutput(logits: classifier(token(0, of: hidden)), lastHiddenState: hidden)
+    /// `pixel_values` `[B, T, C, H, W]` (frames, then channel planes) at exactly the configured
+    /// frame count and size: HF's pos-encoding interpolation ignores time, so it is not offered.
+    public func forward<C: TensorContext>(_ pixels: C.Value, in c: inout C) -> ModelValues<C.Value> {
+        let patches = tubeletEmbedding(pixels, &c)
+        let hidden = encoder(embed(prefix: [clsToken], patches: patches, positions: c.parameter(positionEmbeddings), &c), &c)
+        return ModelValues(logits: classifier(c.token(0, of: hidden), &c), lastHiddenState: hidden)
     }
 }

@@ -66,20 +66,19 @@ public struct ViViTFactorisedConfiguration: Codable, Sendable, Equatable {
 /// position_embeddings}`, `temporal.encoder.layer.{i}.*`, `temporal.layernorm.*`, `classifier.*`.
 public struct ViViTFactorisedEncoder: KinoModel {
     public let configuration: ViViTFactorisedConfiguration
-    public var spatialClsToken: Tensor
+    public var spatialClsToken: Parameter
     /// `[1, 1 + nH·nW, D]`, added after the CLS token is prepended.
-    public var spatialPositions: Tensor
-    /// Conv3d weight `[D, C, t, h, w]`.
-    public var tubeletWeight: Tensor
-    public var tubeletBias: Tensor
+    public var spatialPositions: Parameter
+    /// Conv3d `[D, C, t, h, w]`.
+    public var tubeletEmbedding: PatchEmbedding
     public var spatial: TransformerEncoder
-    public var temporalClsToken: Tensor
+    public var temporalClsToken: Parameter
     /// `[1, 1 + nT, D]`.
-    public var temporalPositions: Tensor
+    public var temporalPositions: Parameter
     public var temporal: TransformerEncoder
     public var classifier: Linear
     public let labels: [String]
-    public private(set) var unusedKeys: [String] = []
+    public var unusedKeys: [String] = []
 
     /// Loads every part from `source` (a checkpoint, or ``FactorisedInitialiser`` for the
     /// ViT-initialised model).
@@ -96,18 +95,20 @@ public struct ViViTFactorisedEncoder: KinoModel {
         guard !labels.isEmpty else {
             throw ModelError.invalidConfiguration(path: "config.json", reason: "the factorised encoder needs id2label")
         }
-        let (nt, nh, nw) = (c.grid[0], c.grid[1], c.grid[2])
-        spatialClsToken = try source.tensor("spatial.embeddings.cls_token", [1, 1, d])
-        spatialPositions = try source.tensor("spatial.embeddings.position_embeddings", [1, 1 + nh * nw, d])
-        tubeletWeight = try source.tensor("spatial.embeddings.patch_embeddings.projection.weight",
-                                          [d, c.numberOfChannels] + c.tubeletSize)
-        tubeletBias = try source.tensor("spatial.embeddings.patch_embeddings.projection.bias", [d])
-        spatial = try .load(source, root: "spatial.", shape: c.common.encoderShape)
-        temporalClsToken = try source.tensor("temporal.cls_token", [1, 1, d])
-        temporalPositions = try source.tensor("temporal.position_embeddings", [1, 1 + nt, d])
-        temporal = try .load(source, root: "temporal.", shape: c.temporalShape)
-        classifier = try .load(source, "classifier", input: d, output: labels.count, prefixed: false)
-        if let checkpoint = source as? CheckpointWeights { unusedKeys = checkpoint.unusedKeys }
+        let (nt, nh, nw) = (c.grid[0], c.grid[1], c.grid[2]), n = labels.count
+        (spatialClsToken, spatialPositions, tubeletEmbedding, spatial) = try ModelError.funnel {
+            (try source.parameter("spatial.embeddings.cls_token", shape: [1, 1, d], role: .embedding),
+             try source.parameter("spatial.embeddings.position_embeddings", shape: [1, 1 + nh * nw, d], role: .embedding),
+             try PatchEmbedding.load(source, "spatial.embeddings.patch_embeddings.projection",
+                                     shape: [d, c.numberOfChannels] + c.tubeletSize),
+             try TransformerEncoder.load(source, root: "spatial.", shape: c.common.encoderShape))
+        }
+        (temporalClsToken, temporalPositions, temporal, classifier) = try ModelError.funnel {
+            (try source.parameter("temporal.cls_token", shape: [1, 1, d], role: .embedding),
+             try source.parameter("temporal.position_embeddings", shape: [1, 1 + nt, d], role: .embedding),
+             try TransformerEncoder.load(source, root: "temporal.", shape: c.temporalShape),
+             try Linear.load(source, "classifier", input: d, output: n, prefixed: false))
+        }
     }
 
     public var architecture: String { "ViViTFactorisedEncoder" }
@@ -116,36 +117,54 @@ public struct ViViTFactorisedEncoder: KinoModel {
         [configuration.numberOfFrames, configuration.numberOfChannels, configuration.imageSize, configuration.imageSize]
     }
     public var scoring: LabelScoring { configuration.common.scoring(default: .softmax) }
+    public func configurationJSON() throws -> Data { try encodeConfiguration(configuration) }
 
-    public var parameterCount: Int {
-        spatialClsToken.count + spatialPositions.count + tubeletWeight.count + tubeletBias.count
-            + spatial.parameterCount + temporalClsToken.count + temporalPositions.count + temporal.parameterCount
-            + classifier.parameterCount
+    public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        try body(&spatialClsToken)
+        try body(&spatialPositions)
+        try tubeletEmbedding.visitParameters(body)
+        try spatial.visitParameters(body)
+        try body(&temporalClsToken)
+        try body(&temporalPositions)
+        try temporal.visitParameters(body)
+        try classifier.visitParameters(body)
     }
 
-    /// The spatial stream alone: CLS token per time index after the spatial final norm,
-    /// `[B, nT, D]`. With a frozen spatial transformer these can be computed once and cached.
-    /// - Throws: ``ModelError/inputShape(name:expected:found:)``.
-    public func spatialFeatures(_ pixels: Tensor) throws -> Tensor {
-        try checkInput(pixels)
-        let (b, d) = (pixels.shape[0], configuration.common.hiddenSize)
+    /// The spatial stream: CLS token per time index after the spatial final norm, `[B, nT, D]`.
+    public func spatialFeatures<C: TensorContext>(_ pixels: C.Value, in c: inout C) -> C.Value {
+        let (b, d) = (c.tensor(pixels).shape[0], configuration.common.hiddenSize)
         let nt = configuration.grid[0], perFrame = configuration.grid[1] * configuration.grid[2]
         // Token order is t-major, so [B, nT·nHW, D] is already [B·nT, nHW, D].
-        var patches = pixels.patchEmbedding(weight: tubeletWeight, bias: tubeletBias)
-        patches.reshape([b * nt, perFrame, d])
-        let hidden = spatial(embed(prefix: [spatialClsToken], patches: patches, positions: spatialPositions))
-        return token(0, of: hidden).reshaped([b, nt, d])
+        let patches = c.reshape(tubeletEmbedding(pixels, &c), [b * nt, perFrame, d])
+        let hidden = spatial(embed(prefix: [spatialClsToken], patches: patches, positions: c.parameter(spatialPositions), &c), &c)
+        return c.reshape(c.token(0, of: hidden), [b, nt, d])
     }
 
     /// Temporal transformer and head on spatial CLS features `[B, nT, D]`.
-    public func temporalForward(_ features: Tensor) -> ModelOutput {
-        let hidden = temporal(embed(prefix: [temporalClsToken], patches: features, positions: temporalPositions))
-        return ModelOutput(logits: classifier(token(0, of: hidden)), lastHiddenState: hidden)
+    public func temporalForward<C: TensorContext>(_ features: C.Value, in c: inout C) -> ModelValues<C.Value> {
+        let hidden = temporal(embed(prefix: [temporalClsToken], patches: features,
+                                    positions: c.parameter(temporalPositions), &c), &c)
+        return ModelValues(logits: classifier(c.token(0, of: hidden), &c), lastHiddenState: hidden)
     }
 
-    /// Runs `pixel_values` `[B, T, C, H, W]`; `lastHiddenState` is the temporal transformer's
-    /// output `[B, 1 + nT, D]`.
-    public func callAsFunction(_ pixels: Tensor) throws -> ModelOutput {
-        temporalForward(try spatialFeatures(pixels))
+    /// `lastHiddenState` is the temporal transformer's output `[B, 1 + nT, D]`.
+    public func forward<C: TensorContext>(_ pixels: C.Value, in c: inout C) -> ModelValues<C.Value> {
+        temporalForward(spatialFeatures(pixels, in: &c), in: &c)
+    }
+
+    /// The spatial stream alone, eagerly. With a frozen spatial transformer these can be computed
+    /// once and cached.
+    /// - Throws: ``ModelError/inputShape(name:expected:found:)``.
+    public func spatialFeatures(_ pixels: Tensor) throws -> Tensor {
+        try checkInput(pixels)
+        var e = Eager()
+        return spatialFeatures(pixels, in: &e)
+    }
+
+    /// Temporal transformer and head on spatial CLS features `[B, nT, D]`, eagerly.
+    public func temporalForward(_ features: Tensor) -> ModelOutput {
+        var e = Eager()
+        let out = temporalForward(features, in: &e)
+        return ModelOutput(logits: out.logits, lastHiddenState: out.lastHiddenState)
     }
 }

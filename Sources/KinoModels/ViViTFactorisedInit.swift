@@ -23,31 +23,34 @@ public final class FactorisedInitialiser: WeightSource {
     let vit: any WeightSource
     let temporal: (any WeightSource)?
     let kernelInit: TubeletKernelInit
-    private var generator: SeededGenerator
+    private var generator: SplitMix64Source
 
     public init(vit: any WeightSource, temporal: (any WeightSource)? = nil,
                 kernelInit: TubeletKernelInit = .centralFrame, seed: UInt64 = 0) {
         self.vit = vit
         self.temporal = temporal
         self.kernelInit = kernelInit
-        self.generator = SeededGenerator(seed: seed)
+        self.generator = SplitMix64Source(seed: seed)
     }
 
     public func contains(_ key: String, prefixed: Bool) -> Bool { true }
 
-    public func tensor(_ key: String, shape: [Int], prefixed: Bool) throws -> Tensor {
+    public func storedKey(_ key: String, prefixed: Bool) -> String { key }
+
+    public func tensor(_ key: String, shape: [Int], prefixed: Bool, role: WeightRole) throws -> Tensor {
         if key.hasPrefix("spatial.") {
             let inner = String(key.dropFirst("spatial.".count))
             if inner == "embeddings.patch_embeddings.projection.weight" { return try inflatedKernel(shape) }
-            return try vit.tensor(inner, shape: shape, prefixed: true)
+            return try vit.tensor(inner, shape: shape, prefixed: true, role: role)
         }
         if key.hasPrefix("temporal."), let temporal, temporal.contains(key, prefixed: false) {
-            return try temporal.tensor(key, shape: shape, prefixed: false)
+            return try temporal.tensor(key, shape: shape, prefixed: false, role: role)
         }
         if key.hasPrefix("classifier.") || key.hasSuffix("cls_token") { return Tensor(zeros: shape) }
         if key.hasSuffix("position_embeddings") { return normal(shape, 0.02) }
-        if key.contains("layernorm") { return key.hasSuffix("weight") ? Tensor(repeating: 1, shape: shape) : Tensor(zeros: shape) }
-        if key.hasSuffix(".weight") { return xavierUniform(shape) }
+        if role == .normScale { return Tensor(repeating: 1, shape: shape) }
+        if role == .matrix { return xavierUniform(shape) }
+        if key.contains("layernorm") { return Tensor(zeros: shape) }
         let isMLPBias = key.contains("intermediate.dense") || key.contains(".output.dense") && !key.contains("attention")
         return isMLPBias ? normal(shape, 1e-6) : Tensor(zeros: shape)
     }
@@ -55,7 +58,8 @@ public final class FactorisedInitialiser: WeightSource {
     /// `[D, C, kt, p, p]` from the ViT's `[D, C, p, p]`.
     private func inflatedKernel(_ shape: [Int]) throws -> Tensor {
         let (d, c, kt, kh, kw) = (shape[0], shape[1], shape[2], shape[3], shape[4])
-        let flat = try vit.tensor("embeddings.patch_embeddings.projection.weight", shape: [d, c, kh, kw], prefixed: true)
+        let flat = try vit.tensor("embeddings.patch_embeddings.projection.weight", shape: [d, c, kh, kw], prefixed: true,
+                                  role: .matrix)
         var out = Tensor(zeros: shape)
         let plane = kh * kw
         for o in 0..<d {
@@ -119,46 +123,11 @@ extension ViViTFactorisedEncoder {
         json.removeValue(forKey: "label2id")
         let data = try JSONSerialization.data(withJSONObject: json)
         let config = try JSONDecoder().decode(ViViTFactorisedConfiguration.self, from: data)
-        let vit = try CheckpointWeights(path: directory + "/model.safetensors", prefix: "vit.")
-        let temporal = try temporalWeights.map { try CheckpointWeights(path: $0, prefix: "") }
+        let vit = try ModelError.funnel { try CheckpointWeights(path: directory + "/model.safetensors", prefix: "vit.") }
+        let temporal = try ModelError.funnel { try temporalWeights.map { try CheckpointWeights(path: $0, prefix: "") } }
         return try ViViTFactorisedEncoder(
             configuration: config,
             weights: FactorisedInitialiser(vit: vit, temporal: temporal, kernelInit: kernelInit, seed: seed))
     }
 }
 
-extension ViViTFactorisedEncoder {
-    /// Every weight under the key names ``ModelRegistry`` loads.
-    public func namedWeights() -> [String: Tensor] {
-        var out = spatial.namedWeights(root: "spatial.").merging(temporal.namedWeights(root: "temporal.")) { a, _ in a }
-        out["spatial.embeddings.cls_token"] = spatialClsToken
-        out["spatial.embeddings.position_embeddings"] = spatialPositions
-        out["spatial.embeddings.patch_embeddings.projection.weight"] = tubeletWeight
-        out["spatial.embeddings.patch_embeddings.projection.bias"] = tubeletBias
-        out["temporal.cls_token"] = temporalClsToken
-        out["temporal.position_embeddings"] = temporalPositions
-        out["classifier.weight"] = classifier.weight
-        if let bias = classifier.bias { out["classifier.bias"] = bias }
-        return out
-    }
-
-    /// Writes `config.json` and `model.safetensors` to `directory` (created if needed), a folder
-    /// ``ModelRegistry/load(directory:)`` reads back.
-    /// - Throws: ``ModelError/unreadable(path:reason:)`` when the folder cannot be written,
-    ///   ``ModelError/safetensors(_:)`` when the weights cannot.
-    public func save(to directory: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(configuration).write(to: URL(fileURLWithPath: directory + "/config.json"))
-        } catch {
-            throw ModelError.unreadable(path: directory, reason: error.localizedDescription)
-        }
-        do {
-            try SafeTensorsWriter.write(namedWeights(), metadata: ["format": "pt"], to: directory + "/model.safetensors")
-        } catch let error as SafeTensorsError {
-            throw ModelError.safetensors(error)
-        }
-    }
-}

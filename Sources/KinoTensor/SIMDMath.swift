@@ -67,6 +67,12 @@ extension Activation {
             return x / (1 + SIMDMath.exp(x * -1.702))
         case .relu:
             return x.replacing(with: SIMD8<Float>(repeating: 0), where: x .< SIMD8<Float>(repeating: 0))
+        case .silu:
+            return x / (1 + SIMDMath.exp(-x))
+        case .tanh:
+            return SIMDMath.tanh(x)
+        case .sigmoid:
+            return 1 / (1 + SIMDMath.exp(-x))
         }
     }
 }

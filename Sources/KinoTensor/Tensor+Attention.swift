@@ -16,16 +16,17 @@ extension Tensor {
     /// - Returns: `[B, N, D]`.
     public static func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int) -> Tensor {
         var out = Tensor(zeros: query.shape)
-        attention(query: query, key: key, value: value, heads: heads, into: &out, probabilities: nil)
+        attention(query: query, key: key, value: value, heads: heads, into: &out, logSumExp: nil)
         return out
     }
 
     /// ``attention(query:key:value:heads:)`` into a caller-owned buffer.
     ///
-    /// - Parameter probabilities: when given, receives the softmax weights `[B, H, N, M]`
-    ///   (what a backward pass needs); otherwise each worker uses a private 64-row score block.
-    public static func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int,
-                                 into out: inout Tensor, probabilities: UnsafeMutablePointer<Float>?) {
+    /// - Parameter logSumExp: when given, receives `log Σⱼ exp(sᵢⱼ)` of every score row,
+    ///   `[B, H, N]`: all a backward pass needs to rebuild the probabilities block by block
+    ///   (``attentionBackward``), instead of keeping the `[B, H, N, M]` matrix.
+    static func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int,
+                          into out: inout Tensor, logSumExp: UnsafeMutablePointer<Float>?) {
         precondition(query.rank == 3 && key.rank == 3 && value.shape == key.shape,
                      "attention q \(query.shape) k \(key.shape) v \(value.shape)")
         let b = query.shape[0], n = query.shape[1], d = query.shape[2], m = key.shape[1]
@@ -46,20 +47,21 @@ extension Tensor {
                         let pq = pq.baseAddress!, pk = pk.baseAddress!, pv = pv.baseAddress!, po = po.baseAddress!
                         Parallelism.forChunks(tasks) { range in
                             // One score block per worker, reused across its tasks.
-                            let scratch = probabilities == nil
-                                ? UnsafeMutablePointer<Float>.allocate(capacity: block * m) : nil
-                            defer { scratch?.deallocate() }
+                            let scores = UnsafeMutablePointer<Float>.allocate(capacity: block * m)
+                            defer { scores.deallocate() }
                             for task in range {
                                 let pair = task / blocks, first = (task % blocks) * block
                                 let rows = min(block, n - first)
                                 let batch = pair / heads, head = pair % heads
-                                let scores = probabilities.map { $0 + pair * n * m + first * m } ?? scratch!
                                 let q = pq + (batch * n + first) * d + head * dh
                                 let k = pk + batch * m * d + head * dh
                                 let v = pv + batch * m * d + head * dh
                                 BLAS.gemm(transposeB: true, m: rows, n: m, k: dh, alpha: scale,
                                           a: q, lda: d, b: k, ldb: d, c: scores, ldc: m)
-                                for r in 0..<rows { softmaxRow(scores + r * m, m) }
+                                for r in 0..<rows {
+                                    let (peak, total) = softmaxRow(scores + r * m, m)
+                                    logSumExp?[pair * n + first + r] = peak + logf(total)
+                                }
                                 BLAS.gemm(m: rows, n: dh, k: m, a: scores, lda: m, b: v, ldb: d,
                                           c: po + (batch * n + first) * d + head * dh, ldc: d)
                             }

@@ -14,6 +14,10 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
     /// `x·sigmoid(1.702·x)` (CLIP-style adapters).
     case quickGelu = "quick_gelu"
     case relu
+    /// `x·sigmoid(x)` (HF `silu`).
+    case silu
+    case tanh
+    case sigmoid
 
     /// Decodes HF's names, including the aliases `gelu_python` (exact) and `gelu_pytorch_tanh`
     /// (the tanh form, numerically `gelu_new`).
@@ -43,6 +47,12 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
             return x / (1 + expf(-1.702 * x))
         case .relu:
             return max(0, x)
+        case .silu:
+            return x / (1 + expf(-x))
+        case .tanh:
+            return tanhf(x)
+        case .sigmoid:
+            return 1 / (1 + expf(-x))
         }
     }
 }

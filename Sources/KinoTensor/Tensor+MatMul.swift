@@ -6,11 +6,31 @@ import Foundation
 /// Set it once before heavy work; benchmarks set it to match the reference's thread count.
 public enum Parallelism {
     nonisolated(unsafe) private static var configured = ProcessInfo.processInfo.activeProcessorCount
+    /// Per-thread override set by ``withWorkers(_:_:)`` (worker count + 1, 0 = none).
+    private static let overrideKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
     /// Workers used by ``forEach(_:_:)`` and the row-split matrix products; at least 1.
+    ///
+    /// The process-wide default; a thread inside ``withWorkers(_:_:)`` sees its own value instead.
     public static var workers: Int {
-        get { configured }
+        get {
+            let local = Int(bitPattern: pthread_getspecific(overrideKey))
+            return local > 0 ? local - 1 : configured
+        }
         set { configured = max(1, newValue) }
+    }
+
+    /// Runs `body` with ``workers`` reading `count` on this thread only, so a data-parallel trainer
+    /// can run each batch shard's kernels serially on its own core without touching the default.
+    public static func withWorkers<T>(_ count: Int, _ body: () throws -> T) rethrows -> T {
+        let previous = pthread_getspecific(overrideKey)
+        pthread_setspecific(overrideKey, UnsafeRawPointer(bitPattern: max(1, count) + 1))
+        defer { pthread_setspecific(overrideKey, previous) }
+        return try body()
     }
 
     /// Runs `body(i)` for `i` in `0..<count`, spread over ``workers`` threads.

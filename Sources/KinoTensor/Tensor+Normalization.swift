@@ -87,8 +87,10 @@ extension Tensor {
     }
 
     /// Softmax of one row of `n` values in place, eight lanes at a time.
-    @inline(__always)
-    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
+    ///
+    /// - Returns: the row's maximum and `Σ exp(x − max)`, from which its log-sum-exp follows.
+    @inline(__always) @discardableResult
+    static func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) -> (peak: Float, total: Float) {
         let raw = UnsafeMutableRawPointer(row)
         let vectorEnd = n - n % 8
         var peaks = SIMD8<Float>(repeating: -.infinity)
@@ -116,6 +118,7 @@ extension Tensor {
         }
         let inv = 1 / total
         for k in 0..<n { row[k] *= inv }
+        return (peak, total)
     }
 
     /// Logistic sigmoid of every element (multi-label heads such as AudioSet's).

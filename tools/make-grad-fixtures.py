@@ -1,0 +1,127 @@
+"""Writes the gradient goldens of Kino's training engine.
+
+1. Tests/KinoModelsTests/Fixtures/<name>/gradients.safetensors for the tiny parity models: the
+   loss of the fixture's input against fixed labels, `grad.<key>` for every parameter (keys as in
+   the checkpoint) and `grad.<input name>`, computed by torch.autograd in float32.
+   Cross-entropy with labels i % L (vit-b with label smoothing 0.1), BCE with multi-hot
+   targets for ast-b. Metadata: torch/transformers versions, the command, labels, loss.
+2. Tests/KinoTrainTests/Fixtures/optimizer-trajectory.safetensors: a small MLP (Linear 6→8,
+   LayerNorm, GELU, Linear 8→3) trained 20 steps on fixed batches with torch.optim.AdamW and
+   torch.optim.SGD (momentum, Nesterov, weight decay): initial weights, the batches and the
+   final weights of each optimiser.
+
+Command (torch 2.5.1, transformers 4.46.3; venv from `bash tools/setup-reference.sh`):
+    tools/.venv/bin/python tools/make-grad-fixtures.py
+"""
+import json
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+import transformers
+from safetensors.torch import load_file, save_file
+from transformers import ASTForAudioClassification, ViTForImageClassification, VivitForVideoClassification
+
+sys.path.insert(0, os.path.dirname(__file__))
+import vivit_fe_reference as fe  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODELS = os.path.join(HERE, "..", "Tests", "KinoModelsTests", "Fixtures")
+TRAIN = os.path.join(HERE, "..", "Tests", "KinoTrainTests", "Fixtures")
+COMMAND = "tools/.venv/bin/python tools/make-grad-fixtures.py"
+CLASSES = {"vit": ViTForImageClassification, "vivit": VivitForVideoClassification,
+           "audio-spectrogram-transformer": ASTForAudioClassification}
+
+
+def metadata(**extra):
+    return {"torch": torch.__version__, "transformers": transformers.__version__, "command": COMMAND,
+            **{k: json.dumps(v) if not isinstance(v, str) else v for k, v in extra.items()}}
+
+
+def model_gradients(name, loss="cross-entropy", smoothing=0.0):
+    folder = os.path.join(MODELS, name)
+    cfg = json.load(open(os.path.join(folder, "config.json")))
+    ref = load_file(os.path.join(folder, "reference.safetensors"))
+    input_name = "input_values" if cfg["model_type"] == "audio-spectrogram-transformer" else "pixel_values"
+    x = ref[input_name].clone().requires_grad_(True)
+    if cfg["model_type"] == "vivit-factorised-encoder":
+        w = {k: v.clone().requires_grad_(True) for k, v in load_file(os.path.join(folder, "model.safetensors")).items()}
+        logits, _ = fe.forward(x, w, cfg)
+        params = w
+    else:
+        model = CLASSES[cfg["model_type"]].from_pretrained(folder, attn_implementation="eager").eval()
+        logits = model(**{input_name: x}).logits
+        params = dict(model.named_parameters())
+    b, n = logits.shape
+    labels = [i % n for i in range(b)]
+    if loss == "bce":
+        targets = torch.zeros(b, n)
+        for i in range(b):
+            targets[i, i % n] = 1
+            targets[i, (i + 2) % n] = 1
+        value = F.binary_cross_entropy_with_logits(logits, targets)
+    else:
+        value = F.cross_entropy(logits, torch.tensor(labels), label_smoothing=smoothing)
+    value.backward()
+    out = {"loss": value.detach().reshape(1), f"grad.{input_name}": x.grad}
+    for key, p in params.items():
+        out[f"grad.{key}"] = p.grad.detach().contiguous()
+    if loss == "bce":
+        out["targets"] = targets
+    save_file(out, os.path.join(folder, "gradients.safetensors"),
+              metadata=metadata(labels=labels, loss=loss, label_smoothing=smoothing))
+    print(f"{name}: loss {value.item():.6f}, {len(params)} parameter gradients")
+
+
+class MLP(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(6, 8)
+        self.norm = torch.nn.LayerNorm(8, eps=1e-5)
+        self.fc2 = torch.nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.norm(self.fc1(x))))
+
+
+def trajectory():
+    torch.manual_seed(21)
+    start = MLP()
+    initial = {k: v.detach().clone() for k, v in start.state_dict().items()}
+    g = torch.Generator().manual_seed(22)
+    batches = [(torch.randn(5, 6, generator=g), torch.randint(0, 3, (5,), generator=g)) for _ in range(20)]
+    out = {f"initial.{k}": v for k, v in initial.items()}
+    for i, (x, y) in enumerate(batches):
+        out[f"batch.{i}.x"] = x
+        out[f"batch.{i}.y"] = y.float()
+    for name, make in (("adamw", lambda p: torch.optim.AdamW(p, lr=1e-2, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.05)),
+                       ("sgd", lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3))):
+        model = MLP()
+        model.load_state_dict(initial)
+        opt = make(model.parameters())
+        for x, y in batches:
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+        for k, v in model.state_dict().items():
+            out[f"{name}.{k}"] = v.detach().clone()
+    os.makedirs(TRAIN, exist_ok=True)
+    save_file(out, os.path.join(TRAIN, "optimizer-trajectory.safetensors"),
+              metadata=metadata(adamw="lr 1e-2 betas (0.9, 0.99) eps 1e-8 weight_decay 0.05",
+                                sgd="lr 0.1 momentum 0.9 nesterov weight_decay 1e-3", steps=20))
+    print("optimizer trajectory: 20 steps each")
+
+
+def main():
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    for name in ("vit-a", "vivit-a", "vivit-b", "vivit-c", "ast-a", "fe-a", "fe-b"):
+        model_gradients(name)
+    model_gradients("vit-b", smoothing=0.1)
+    model_gradients("ast-b", loss="bce")
+    trajectory()
+
+
+if __name__ == "__main__":
+    main()
