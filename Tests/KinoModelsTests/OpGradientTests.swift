@@ -156,13 +156,13 @@ struct OpGradientTests {
 
     @Test("cross-entropy and BCE values as torch computes them")
     func lossValues() {
-        // torch: F.cross_entropy(torch.tensor([[1., 2., 0.5], [0., -1., 3.]]), torch.tensor([2, 0]), label_smoothing=0.1)
+        // torch 2.5.1: F.cross_entropy(torch.tensor([[1., 2., 0.5], [0., -1., 3.]]), torch.tensor([2, 0]), label_smoothing=0.1)
         let logits = Tensor(shape: [2, 3], values: [1, 2, 0.5, 0, -1, 3])
         let ce = Tensor.crossEntropy(logits: logits, labels: [2, 0], labelSmoothing: 0.1).loss
-        #expect(abs(ce - 2.4152663) < 1e-5)
+        #expect(abs(ce - 2.4484594) < 1e-5)
         // torch: F.binary_cross_entropy_with_logits(same logits, torch.tensor([[1., 0., 1.], [0., .5, 0.]]))
         let bce = Tensor.binaryCrossEntropy(logits: logits, targets: Tensor(shape: [2, 3], values: [1, 0, 1, 0, 0.5, 0])).loss
-        #expect(abs(bce - 1.2112498) < 1e-5)
+        #expect(abs(bce - 1.2448772) < 1e-5)
     }
 
     @Test("dropout: the same mask forward and backward, inverted scaling, identity when evaluating")
