@@ -50,8 +50,13 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         encoder.outputFormatting = .sortedKeys
         guard let a = try? JSONSerialization.jsonObject(with: encoder.encode(self)) as? [String: Any],
               let b = try? JSONSerialization.jsonObject(with: encoder.encode(other)) as? [String: Any] else { return nil }
+        func canonical(_ value: Any?) -> String {
+            guard let value else { return "absent" }
+            let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])
+            return data.flatMap { String(data: $0, encoding: .utf8) } ?? "\(value)"
+        }
         for key in Set(a.keys).union(b.keys).sorted() {
-            let x = a[key].map { "\($0)" } ?? "absent", y = b[key].map { "\($0)" } ?? "absent"
+            let x = canonical(a[key]), y = canonical(b[key])
             if x != y { return "\(key): \(y) in the checkpoint, \(x) now" }
         }
         return nil
