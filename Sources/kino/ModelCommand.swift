@@ -8,7 +8,7 @@ struct ModelCommand: ParsableCommand {
         commandName: "model",
         abstract: "Inspect and run transformer checkpoints (ViT, ViViT, ViViT factorised encoder, AST).",
         discussion: "A model is a Hugging Face folder: config.json and model.safetensors with the legacy key names.",
-        subcommands: [ModelInfoCommand.self, ModelRunCommand.self, ModelFactoriseCommand.self])
+        subcommands: [ModelInfoCommand.self, ModelRunCommand.self, ModelGradCommand.self, ModelFactoriseCommand.self])
 }
 
 struct ModelInfoCommand: ParsableCommand {
@@ -24,7 +24,7 @@ struct ModelInfoCommand: ParsableCommand {
             print("model: \(directory)")
             print("model_type: \(try ModelRegistry.modelType(directory: directory))")
             print("architecture: \(model.architecture)")
-            print("parameters: \(model.parameterCount.formatted())")
+            print("parameters: \(model.parameterCount.formatted()) in \(model.allParameters.count) tensors")
             print("input: \(model.inputName) [B, \(model.sampleShape.map(String.init).joined(separator: ", "))]")
             print("scoring: \(model.scoring.rawValue)")
             let shown = labels == 0 ? model.labels.count : min(labels, model.labels.count)
