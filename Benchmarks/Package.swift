@@ -34,6 +34,13 @@ let package = Package(
             name: "model-bench",
             dependencies: [.product(name: "KinoModels", package: "Kino"), .product(name: "KinoTensor", package: "Kino")]
         ),
+        // Training steps (forward, backward, AdamW), driven by Benchmarks/train_bench.py.
+        .executableTarget(
+            name: "train-bench",
+            dependencies: [.product(name: "KinoModels", package: "Kino"), .product(name: "KinoOptim", package: "Kino"),
+                           .product(name: "KinoTensor", package: "Kino")],
+            path: "Sources/train-bench"
+        ),
         // Graph overhead: `Benchmarks/.build/release/graph-bench [--packets N] [--repeats R]`.
         .executableTarget(
             name: "graph-bench",

@@ -15,7 +15,7 @@ extension Tensor {
     ///   - heads: `H`, dividing `D`.
     /// - Returns: `[B, N, D]`.
     public static func attention(query: Tensor, key: Tensor, value: Tensor, heads: Int) -> Tensor {
-        var out = Tensor(zeros: query.shape)
+        var out = Tensor(uninitialized: query.shape)
         attention(query: query, key: key, value: value, heads: heads, into: &out, logSumExp: nil)
         return out
     }

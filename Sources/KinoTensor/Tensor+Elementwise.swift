@@ -80,11 +80,29 @@ extension Tensor {
         }
     }
 
-    /// A copy with `activation` applied.
+    /// A copy with `activation` applied (one pass into a fresh buffer).
     public func applying(_ activation: Activation) -> Tensor {
-        var copy = self
-        copy.apply(activation)
-        return copy
+        var out = Tensor(uninitialized: shape)
+        let n = storage.count
+        storage.withUnsafeBufferPointer { src in
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                let src = src.baseAddress!, base = dst.baseAddress!
+                Parallelism.forChunks(n, minimumChunk: 1 << 15) { range in
+                    let rawSrc = UnsafeRawPointer(src), raw = UnsafeMutableRawPointer(base)
+                    var i = range.lowerBound
+                    while i + 8 <= range.upperBound {
+                        let v = rawSrc.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                        raw.storeBytes(of: activation.apply(v), toByteOffset: i * 4, as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                    while i < range.upperBound {
+                        base[i] = activation(src[i])
+                        i += 1
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// Adds `other` element-wise in place; shapes must have equal element counts.
@@ -121,6 +139,23 @@ extension Tensor {
         var out = lhs
         out.add(rhs)
         return out
+    }
+
+    /// `out[i] = a[i] + b[i]` with 8-wide SIMD and a scalar tail.
+    @inline(__always)
+    static func simdSum(_ out: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) {
+        var i = 0
+        let ro = UnsafeMutableRawPointer(out), ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        while i + 8 <= n {
+            let x = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            let y = rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            ro.storeBytes(of: x + y, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
+            out[i] = a[i] + b[i]
+            i += 1
+        }
     }
 
     /// `dst[i] += src[i]` with 8-wide SIMD and a scalar tail.

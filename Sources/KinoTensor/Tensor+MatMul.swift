@@ -99,7 +99,7 @@ extension Tensor {
         let n = transposeOther ? other.shape[0] : other.shape[1]
         precondition((transposeOther ? other.shape[1] : other.shape[0]) == k,
                      "matmul \(shape) × \(other.shape)\(transposeOther ? "ᵀ" : "")")
-        var out = Tensor(zeros: Array(shape.dropLast()) + [n])
+        var out = Tensor(uninitialized: Array(shape.dropLast()) + [n])
         Tensor.rowSplitGEMM(self, other, transposeOther: transposeOther, bias: nil, into: &out)
         return out
     }
@@ -111,7 +111,7 @@ extension Tensor {
     ///   - bias: `[out]` or `nil`.
     /// - Returns: `[…, out]` for `self` of shape `[…, in]`.
     public func linear(weight: Tensor, bias: Tensor?) -> Tensor {
-        var out = Tensor(zeros: Array(shape.dropLast()) + [weight.shape[0]])
+        var out = Tensor(uninitialized: Array(shape.dropLast()) + [weight.shape[0]])
         linear(weight: weight, bias: bias, into: &out)
         return out
     }

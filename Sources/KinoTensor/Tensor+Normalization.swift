@@ -18,7 +18,7 @@ extension Tensor {
     ///   - bias: β, `[D]`.
     ///   - eps: added to the variance (1e-12 for ViT/AST, 1e-6 for ViViT).
     public func layerNorm(weight: Tensor, bias: Tensor, eps: Float) -> Tensor {
-        var out = Tensor(zeros: shape)
+        var out = Tensor(uninitialized: shape)
         _ = layerNorm(weight: weight, bias: bias, eps: eps, into: &out)
         return out
     }

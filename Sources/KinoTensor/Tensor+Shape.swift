@@ -87,8 +87,21 @@ extension Tensor {
 
     /// `self + other`, `other` repeated over `self`'s leading elements when it is smaller.
     public func adding(_ other: Tensor) -> Tensor {
-        var out = self
-        if other.count == count { out.add(other) } else { out.addRow(other) }
+        let n = other.count
+        precondition(n > 0 && count % n == 0 || count == 0, "add \(other.shape) to \(shape)")
+        // One pass, reading both and writing a fresh buffer (a copy then an in-place add is two).
+        var out = Tensor(uninitialized: shape)
+        storage.withUnsafeBufferPointer { a in
+            other.storage.withUnsafeBufferPointer { b in
+                out.storage.withUnsafeMutableBufferPointer { o in
+                    let a = a.baseAddress!, b = b.baseAddress!, o = o.baseAddress!
+                    let rows = count / max(1, n)
+                    Parallelism.forChunks(rows, minimumChunk: max(1, (1 << 16) / max(1, n))) { range in
+                        for r in range { Tensor.simdSum(o + r * n, a + r * n, b, n) }
+                    }
+                }
+            }
+        }
         return out
     }
 

@@ -26,6 +26,14 @@ public struct Tensor: Sendable, Equatable {
         self.storage = [Float](repeating: 0, count: shape.reduce(1, *))
     }
 
+    /// A tensor whose values are not set: for kernels that write every element before any read
+    /// (a fresh buffer is not zero-filled, which at activation sizes costs a pass over memory).
+    init(uninitialized shape: [Int]) {
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        self.storage = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
     /// A tensor filled with one value.
     public init(repeating value: Float, shape: [Int]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
