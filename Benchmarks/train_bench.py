@@ -10,8 +10,9 @@ Cases: (a) ViT-S/16 (384 hidden, 12 layers, 6 heads) full fine-tuning, batch 8 a
 (c) a 4-layer factorised-encoder temporal transformer (ViT-B width) over cached spatial features
 [32, 16, 768], spatial part frozen. (b), AST-Base with LoRA, waits for the adapters issue.
 Each side runs in its own process (PyTorch: torch.set_num_threads(T); Kino: OpenBLAS one thread,
-T workers), one warm-up step then --steps timed ones; medians, GFLOP/s against the sgemm peak
-measured in this run (torch.mm 2048², T threads), and each process's peak RSS (VmHWM).
+T workers) and answers "run" requests with one step's time; after a warm-up step each, the
+driver alternates them --steps times so both see the same machine load. Medians, GFLOP/s against
+the sgemm peak measured in this run (torch.mm 2048², T threads), each process's peak RSS.
 """
 import argparse
 import json
@@ -29,7 +30,7 @@ TORCH_SIDE = r'''
 import json, sys, time, resource
 import torch, torch.nn.functional as F
 sys.path.insert(0, sys.argv[5])
-case, folder, batch, steps, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[6])
+case, folder, batch, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[6])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 if case == "full":
@@ -55,17 +56,23 @@ else:
         y = fe.encoder(y, w, "temporal.", cfg["num_temporal_layers"], cfg["num_attention_heads"], cfg["hidden_act"], cfg["layer_norm_eps"])
         return F.linear(y[:, 0], w["classifier.weight"], w["classifier.bias"])
 opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01)
-times = []
-for i in range(steps + 1):
-    t = time.perf_counter()
-    opt.zero_grad(set_to_none=True)
-    F.cross_entropy(run(), labels).backward()
-    opt.step()
-    if i: times.append((time.perf_counter() - t) * 1000)
-a = torch.randn(2048, 2048); b = torch.randn(2048, 2048)
-torch.mm(a, b); t = time.perf_counter(); [torch.mm(a, b) for _ in range(5)]
-peak = 5 * 2 * 2048 ** 3 / (time.perf_counter() - t) / 1e9
-print(json.dumps({"times": times, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "peak": peak}))
+print("ready", flush=True)
+for line in sys.stdin:
+    line = line.strip()
+    if line == "quit":
+        break
+    if line == "rss":
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, flush=True)
+    elif line == "peak":
+        a = torch.randn(2048, 2048); b = torch.randn(2048, 2048)
+        torch.mm(a, b); t = time.perf_counter(); [torch.mm(a, b) for _ in range(5)]
+        print(5 * 2 * 2048 ** 3 / (time.perf_counter() - t) / 1e9, flush=True)
+    else:
+        t = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(run(), labels).backward()
+        opt.step()
+        print((time.perf_counter() - t) * 1000, flush=True)
 '''
 
 
@@ -117,18 +124,34 @@ def main():
         vit, temporal = make_folders(tmp)
         for label, case, folder, batch in (("(a) ViT-S/16 full fine-tuning, batch 8 × 224²", "full", vit, 8),
                                            ("(c) FE temporal, 4 layers, batch 32 × 16 × 768", "temporal", temporal, 32)):
-            out = subprocess.run([BENCH, "--model", folder, "--case", case, "--batch", str(batch),
-                                  "--steps", str(args.steps + 1), "--threads", str(args.threads)],
-                                 capture_output=True, text=True, check=True).stdout.split("\n")
-            kino = [float(l.split()[1]) for l in out if l.startswith("step")][1:]
-            kino_rss = float([l for l in out if l.startswith("peak_rss_mb")][0].split()[1])
             env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-            torch_out = json.loads(subprocess.run(
-                [sys.executable, "-c", TORCH_SIDE, case, folder, str(batch), str(args.steps), os.path.join(ROOT, "tools"),
-                 str(args.threads)], capture_output=True, text=True, check=True, env=env).stdout.strip().split("\n")[-1])
-            k, t = statistics.median(kino), statistics.median(torch_out["times"])
+            kino = subprocess.Popen([BENCH, "--model", folder, "--case", case, "--batch", str(batch),
+                                     "--threads", str(args.threads)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            torch_side = subprocess.Popen([sys.executable, "-c", TORCH_SIDE, case, folder, str(batch), "0",
+                                           os.path.join(ROOT, "tools"), str(args.threads)],
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+            for p in (kino, torch_side):
+                assert p.stdout.readline().strip() == "ready"
+
+            def ask(p, what="run"):
+                p.stdin.write(what + "\n")
+                p.stdin.flush()
+                return float(p.stdout.readline())
+
+            ask(kino), ask(torch_side)          # warm-up (AdamW allocates its moments)
+            times_k, times_t = [], []
+            for _ in range(args.steps):
+                times_k.append(ask(kino))
+                times_t.append(ask(torch_side))
+            peak = ask(torch_side, "peak")
+            kino_rss, torch_rss = ask(kino, "rss"), ask(torch_side, "rss")
+            for p in (kino, torch_side):
+                p.stdin.write("quit\n")
+                p.stdin.flush()
+                p.wait()
+            k, t = statistics.median(times_k), statistics.median(times_t)
             g = gflop(case)
-            rows.append((label, k, t, g / (k / 1000), g / (t / 1000), torch_out["peak"], kino_rss, torch_out["rss"]))
+            rows.append((label, k, t, g / (k / 1000), g / (t / 1000), peak, kino_rss, torch_rss))
     print(f"| step, {args.threads} threads | Kino ms | PyTorch ms | time ratio | Kino GFLOP/s | PyTorch GFLOP/s | sgemm peak | Kino RSS MB | PyTorch RSS MB | RSS ratio |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for label, k, t, gk, gt, peak, rk, rt in rows:

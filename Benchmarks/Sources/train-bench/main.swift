@@ -1,10 +1,12 @@
 // train-bench: times Kino training steps (forward, backward, AdamW) for Benchmarks/train_bench.py.
 //
-// Usage: train-bench --model DIR --case full|temporal --batch B --steps N [--threads T]
+// Usage: train-bench --model DIR --case full|temporal --batch B [--threads T]
 //   full:     every parameter trains; input [B] + sampleShape, random, labels i % classes.
 //   temporal: a factorised encoder with the spatial transformer frozen, trained on cached spatial
 //             features [B, nT, D] (the temporal transformer and head train).
-// Prints one line per step ("step MS"), then "peak_rss_mb X" (VmHWM).
+// Prints "ready", then answers each "run" line on stdin with one step's wall time in
+// milliseconds, and "rss" with its peak RSS in MB (VmHWM), until "quit": the driver alternates
+// these requests with PyTorch's so both see the same machine load.
 import Foundation
 import KinoModels
 import KinoOptim
@@ -21,9 +23,21 @@ while let flag = arguments.popFirst() {
     guard flag.hasPrefix("--"), let value = arguments.popFirst() else { fail("expected --flag value, got \(flag)") }
     options[String(flag.dropFirst(2))] = value
 }
-guard let directory = options["model"], let mode = options["case"], let batch = options["batch"].flatMap(Int.init),
-      let steps = options["steps"].flatMap(Int.init) else {
-    fail("usage: train-bench --model DIR --case full|temporal --batch B --steps N [--threads T]")
+guard let directory = options["model"], let mode = options["case"], let batch = options["batch"].flatMap(Int.init) else {
+    fail("usage: train-bench --model DIR --case full|temporal --batch B [--threads T]")
+}
+
+/// One unbuffered line on standard output (the driver waits for it).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Answers "run" with `body()`'s milliseconds and "rss" with the peak RSS.
+func serve(_ body: () -> Double) {
+    say("ready")
+    while let line = readLine(), line != "quit" {
+        say(line == "rss" ? String(format: "%.1f", peakRSS()) : String(format: "%.3f", body()))
+    }
 }
 BLAS.useSingleThread()
 if let threads = options["threads"].flatMap(Int.init) { Parallelism.workers = threads }
@@ -55,12 +69,11 @@ do {
         var r = SplitMix64Source(seed: 1)
         let input = r.normal([batch] + model.sampleShape)
         let labels = (0..<batch).map { $0 % model.labels.count }
-        for _ in 0..<steps {
-            let ms = step(&model, &optimizer, labels: labels) { m, tape in
+        serve {
+            step(&model, &optimizer, labels: labels) { m, tape in
                 var c = tape
                 return m.forward(tape.constant(input), in: &c).logits!
             }
-            print(String(format: "step %.3f", ms))
         }
     case "temporal":
         guard var model = try ModelRegistry.load(directory: directory) as? ViViTFactorisedEncoder else { fail("temporal needs a factorised encoder") }
@@ -68,17 +81,15 @@ do {
         var r = SplitMix64Source(seed: 1)
         let features = r.normal([batch, model.configuration.grid[0], model.configuration.common.hiddenSize])
         let labels = (0..<batch).map { $0 % model.labels.count }
-        for _ in 0..<steps {
-            let ms = step(&model, &optimizer, labels: labels) { m, tape in
+        serve {
+            step(&model, &optimizer, labels: labels) { m, tape in
                 var c = tape
                 return m.temporalForward(tape.constant(features), in: &c).logits!
             }
-            print(String(format: "step %.3f", ms))
         }
     default:
         fail("unknown case \(mode)")
     }
-    print(String(format: "peak_rss_mb %.1f", peakRSS()))
 } catch {
     fail((error as? any LocalizedError)?.errorDescription ?? "\(error)")
 }

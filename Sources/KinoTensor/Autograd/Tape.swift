@@ -82,9 +82,12 @@ public final class Tape: TensorContext {
 
     /// Runs the recorded pullbacks from `loss` (a one-element value, seeded with 1) down to the
     /// first node that needs a gradient, and returns the gradients of the trainable parameters by
-    /// key (a key used twice gets the sum). Gradients of other nodes are freed as soon as used.
+    /// key (a key used twice gets the sum). Gradients of other nodes are freed as soon as used,
+    /// and afterwards every recorded value but the loss and the retained inputs: read
+    /// intermediate values before calling this. A tape runs backward once.
     public func backward(from loss: Variable) -> Gradients {
         precondition(values[loss.id].count == 1, "backward from a value of shape \(values[loss.id].shape), not a scalar")
+        precondition(pullbacks.count == values.count, "backward ran on this tape already")
         var result: Gradients = [:]
         guard needsGradient[loss.id] else { return result }
         gradients[loss.id] = Tensor(repeating: 1, shape: values[loss.id].shape)
@@ -94,11 +97,18 @@ public final class Tape: TensorContext {
                 pullback(gradient, self)
                 if !retained.contains(id) { gradients[id] = nil }
                 pullbacks[id] = nil
+                // Its consumers' pullbacks have all run (they come later on the tape), so this
+                // drops the last reference to the activation: memory falls as backward proceeds.
+                if id != loss.id { values[id] = Tensor(zeros: [0]) }
             } else if let key = parameterKeys[id] {
                 if result[key] == nil { result[key] = gradient } else { result[key]!.add(gradient) }
                 gradients[id] = nil
             }
         }
+        // Drop every other reference the tape holds (parameters and constants included), so an
+        // optimiser updating the weights right after finds them uniquely owned and does not copy.
+        for id in values.indices where id != loss.id && !retained.contains(id) { values[id] = Tensor(zeros: [0]) }
+        pullbacks = []
         return result
     }
 
