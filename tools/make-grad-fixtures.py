@@ -5,7 +5,11 @@
    the checkpoint) and `grad.<input name>`, computed by torch.autograd in float32.
    Cross-entropy with labels i % L (vit-b with label smoothing 0.1), BCE with multi-hot
    targets for ast-b. Metadata: torch/transformers versions, the command, labels, loss.
-2. Tests/KinoTrainTests/Fixtures/optimizer-trajectory.safetensors: a small MLP (Linear 6→8,
+2. Tests/KinoModelsTests/Fixtures/ops/gradients.safetensors: per-op goldens for the ops no tiny
+   model uses yet (conv2d with stride, padding and groups; depthwise conv1d; group norm; nearest
+   upsample; GLU; GEGLU): `<op>.x`, `<op>.w`, … inputs, `<op>.r` (the loss is Σ r ⊙ out),
+   `<op>.out`, and `<op>.grad.<input>`.
+3. Tests/KinoTrainTests/Fixtures/optimizer-trajectory.safetensors: a small MLP (Linear 6→8,
    LayerNorm, GELU, Linear 8→3) trained 20 steps on fixed batches with torch.optim.AdamW and
    torch.optim.SGD (momentum, Nesterov, weight decay): initial weights, the batches and the
    final weights of each optimiser.
@@ -113,6 +117,37 @@ def trajectory():
     print("optimizer trajectory: 20 steps each")
 
 
+def op_gradients():
+    g = torch.Generator().manual_seed(31)
+    rand = lambda *shape: torch.randn(*shape, generator=g)
+    ops = {
+        "conv2d": ({"x": rand(2, 4, 7, 6), "w": rand(6, 2, 3, 3), "b": rand(6)},
+                   lambda t: F.conv2d(t["x"], t["w"], t["b"], stride=2, padding=1, groups=2)),
+        "conv1d_depthwise": ({"x": rand(2, 3, 11), "w": rand(3, 1, 5), "b": rand(3)},
+                             lambda t: F.conv1d(t["x"], t["w"], t["b"], padding=2, groups=3)),
+        "group_norm": ({"x": rand(2, 4, 3, 5), "w": rand(4) * 0.5 + 1, "b": rand(4)},
+                       lambda t: F.group_norm(t["x"], 2, t["w"], t["b"], eps=1e-5)),
+        "upsample": ({"x": rand(2, 3, 4, 5)}, lambda t: F.interpolate(t["x"], scale_factor=2, mode="nearest")),
+        "glu": ({"x": rand(2, 6, 5)}, lambda t: F.glu(t["x"], dim=1)),
+        "geglu": ({"x": rand(3, 8)}, lambda t: (lambda h, gate: h * F.gelu(gate))(*t["x"].chunk(2, dim=-1))),
+    }
+    out = {}
+    for name, (inputs, f) in ops.items():
+        leaves = {k: v.clone().requires_grad_(True) for k, v in inputs.items()}
+        y = f(leaves)
+        r = rand(*y.shape)
+        (y * r).sum().backward()
+        out[f"{name}.r"] = r
+        out[f"{name}.out"] = y.detach().contiguous()
+        for k, v in inputs.items():
+            out[f"{name}.{k}"] = v
+            out[f"{name}.grad.{k}"] = leaves[k].grad
+    folder = os.path.join(MODELS, "ops")
+    os.makedirs(folder, exist_ok=True)
+    save_file(out, os.path.join(folder, "gradients.safetensors"), metadata=metadata(ops=sorted(ops)))
+    print(f"op goldens: {', '.join(sorted(ops))}")
+
+
 def main():
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
@@ -120,6 +155,7 @@ def main():
         model_gradients(name)
     model_gradients("vit-b", smoothing=0.1)
     model_gradients("ast-b", loss="bce")
+    op_gradients()
     trajectory()
 
 

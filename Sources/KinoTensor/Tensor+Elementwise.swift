@@ -60,49 +60,38 @@ public enum Activation: String, Sendable, Codable, CaseIterable {
 extension Tensor {
     /// Applies `activation` to every element in place.
     public mutating func apply(_ activation: Activation) {
-        let n = storage.count
         storage.withUnsafeMutableBufferPointer { p in
-            let base = p.baseAddress!
-            // Transcendentals dominate: split large tensors over the workers.
-            Parallelism.forChunks(n, minimumChunk: 1 << 15) { range in
-                let raw = UnsafeMutableRawPointer(base)
-                var i = range.lowerBound
-                while i + 8 <= range.upperBound {
-                    let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                    raw.storeBytes(of: activation.apply(v), toByteOffset: i * 4, as: SIMD8<Float>.self)
-                    i += 8
-                }
-                while i < range.upperBound {
-                    base[i] = activation(base[i])
-                    i += 1
-                }
-            }
+            Tensor.map(activation, UnsafePointer(p.baseAddress!), into: p.baseAddress!, count: p.count)
         }
     }
 
     /// A copy with `activation` applied (one pass into a fresh buffer).
     public func applying(_ activation: Activation) -> Tensor {
         var out = Tensor(uninitialized: shape)
-        let n = storage.count
         storage.withUnsafeBufferPointer { src in
             out.storage.withUnsafeMutableBufferPointer { dst in
-                let src = src.baseAddress!, base = dst.baseAddress!
-                Parallelism.forChunks(n, minimumChunk: 1 << 15) { range in
-                    let rawSrc = UnsafeRawPointer(src), raw = UnsafeMutableRawPointer(base)
-                    var i = range.lowerBound
-                    while i + 8 <= range.upperBound {
-                        let v = rawSrc.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                        raw.storeBytes(of: activation.apply(v), toByteOffset: i * 4, as: SIMD8<Float>.self)
-                        i += 8
-                    }
-                    while i < range.upperBound {
-                        base[i] = activation(src[i])
-                        i += 1
-                    }
-                }
+                Tensor.map(activation, src.baseAddress!, into: dst.baseAddress!, count: src.count)
             }
         }
         return out
+    }
+
+    /// `dst[i] = f(src[i])`, eight lanes at a time; `dst` may be `src`.
+    static func map(_ activation: Activation, _ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int) {
+        // Transcendentals dominate: split large tensors over the workers.
+        Parallelism.forChunks(n, minimumChunk: 1 << 15) { range in
+            let rawSrc = UnsafeRawPointer(src), raw = UnsafeMutableRawPointer(dst)
+            var i = range.lowerBound
+            while i + 8 <= range.upperBound {
+                let v = rawSrc.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                raw.storeBytes(of: activation.apply(v), toByteOffset: i * 4, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < range.upperBound {
+                dst[i] = activation(src[i])
+                i += 1
+            }
+        }
     }
 
     /// Adds `other` element-wise in place; shapes must have equal element counts.

@@ -53,3 +53,13 @@ public struct Eager: TensorContext {
 
     public func withoutGradient(_ name: String, _ inputs: [Tensor], _ body: ([Tensor]) -> Tensor) -> Tensor { body(inputs) }
 }
+
+extension Eager: ConvolutionContext {
+    public func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor?, _ geometry: ConvolutionGeometry) -> Tensor {
+        x.convolution2D(weight: weight, bias: bias, geometry)
+    }
+    public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, eps: Float) -> Tensor {
+        Tensor.groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps).output
+    }
+    public func upsampleNearest(_ x: Tensor, factor: Int) -> Tensor { x.upsampledNearest(factor) }
+}

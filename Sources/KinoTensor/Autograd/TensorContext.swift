@@ -69,3 +69,45 @@ public protocol TensorContext {
     /// when an input needs a gradient (a programmer error naming `name`).
     mutating func withoutGradient(_ name: String, _ inputs: [Value], _ body: ([Tensor]) -> Tensor) -> Value
 }
+
+/// Operations with a second protocol: convolutions, group norm, upsampling (the U-Net's and the
+/// Conformer adapter's), and compositions of primitives that need no gradient rule of their own.
+public protocol ConvolutionContext: TensorContext {
+    /// `F.conv2d` on `[B, C, H, W]` with weight `[O, C/g, kh, kw]`.
+    mutating func convolution2D(_ x: Value, weight: Value, bias: Value?, _ geometry: ConvolutionGeometry) -> Value
+    /// `F.group_norm` on `[B, C, …]`.
+    mutating func groupNorm(_ x: Value, groups: Int, weight: Value, bias: Value, eps: Float) -> Value
+    /// Nearest upsampling of the last two dimensions by `factor`.
+    mutating func upsampleNearest(_ x: Value, factor: Int) -> Value
+}
+
+extension TensorContext {
+    /// GLU over `axis` (`F.glu`): the first half times the sigmoid of the second.
+    public mutating func glu(_ x: Value, axis: Int) -> Value {
+        let n = tensor(x).shape[axis]
+        precondition(n % 2 == 0, "GLU over an odd axis of \(tensor(x).shape)")
+        let a = slice(x, axis: axis, 0 ..< n / 2), b = slice(x, axis: axis, n / 2 ..< n)
+        return multiply(a, activation(b, .sigmoid))
+    }
+
+    /// GEGLU over the last axis (diffusers `GEGLU` after its projection): `h · gelu(gate)`,
+    /// `h` the first half, `gate` the second.
+    public mutating func geglu(_ x: Value) -> Value {
+        let axis = tensor(x).rank - 1, n = tensor(x).shape[axis]
+        precondition(n % 2 == 0, "GEGLU over an odd last axis of \(tensor(x).shape)")
+        let h = slice(x, axis: axis, 0 ..< n / 2), gate = slice(x, axis: axis, n / 2 ..< n)
+        return multiply(h, activation(gate, .gelu))
+    }
+}
+
+extension ConvolutionContext {
+    /// A 1-D convolution (`F.conv1d`) on `[B, C, L]` with weight `[O, C/g, k]`, as a 2-D one of height 1.
+    public mutating func convolution1D(_ x: Value, weight: Value, bias: Value?, stride: Int = 1, padding: Int = 0,
+                                       groups: Int = 1) -> Value {
+        let s = tensor(x).shape, ws = tensor(weight).shape
+        let y = convolution2D(reshape(x, [s[0], s[1], 1, s[2]]), weight: reshape(weight, [ws[0], ws[1], 1, ws[2]]), bias: bias,
+                              ConvolutionGeometry(stride: [1, stride], padding: [0, padding], groups: groups))
+        let ys = tensor(y).shape
+        return reshape(y, [ys[0], ys[1], ys[3]])
+    }
+}
