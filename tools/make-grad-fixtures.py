@@ -118,8 +118,11 @@ def trajectory():
 
 
 def op_gradients():
+    global BN_MEAN, BN_VAR, BN_MEAN_TRAIN, BN_VAR_TRAIN
     g = torch.Generator().manual_seed(31)
     rand = lambda *shape: torch.randn(*shape, generator=g)
+    BN_MEAN, BN_VAR = torch.tensor([0.1, -0.2, 0.3, 0.0]), torch.tensor([1.0, 0.5, 2.0, 1.5])
+    BN_MEAN_TRAIN, BN_VAR_TRAIN = BN_MEAN.clone(), BN_VAR.clone()
     ops = {
         "conv2d": ({"x": rand(2, 4, 7, 6), "w": rand(6, 2, 3, 3), "b": rand(6)},
                    lambda t: F.conv2d(t["x"], t["w"], t["b"], stride=2, padding=1, groups=2)),
@@ -129,6 +132,11 @@ def op_gradients():
                        lambda t: F.group_norm(t["x"], 2, t["w"], t["b"], eps=1e-5)),
         "upsample": ({"x": rand(2, 3, 4, 5)}, lambda t: F.interpolate(t["x"], scale_factor=2, mode="nearest")),
         "glu": ({"x": rand(2, 6, 5)}, lambda t: F.glu(t["x"], dim=1)),
+        "batch_norm_train": ({"x": rand(3, 4, 5), "w": rand(4) * 0.5 + 1, "b": rand(4)},
+                             lambda t: F.batch_norm(t["x"], BN_MEAN_TRAIN, BN_VAR_TRAIN, t["w"], t["b"], training=True,
+                                                    momentum=0.1, eps=1e-5)),
+        "batch_norm_eval": ({"x": rand(3, 4, 5), "w": rand(4) * 0.5 + 1, "b": rand(4)},
+                            lambda t: F.batch_norm(t["x"], BN_MEAN, BN_VAR, t["w"], t["b"], training=False, eps=1e-5)),
         "geglu": ({"x": rand(3, 8)}, lambda t: (lambda h, gate: h * F.gelu(gate))(*t["x"].chunk(2, dim=-1))),
     }
     out = {}
@@ -142,6 +150,8 @@ def op_gradients():
         for k, v in inputs.items():
             out[f"{name}.{k}"] = v
             out[f"{name}.grad.{k}"] = leaves[k].grad
+    out["batch_norm.running_mean"], out["batch_norm.running_var"] = BN_MEAN, BN_VAR
+    out["batch_norm_train.new_running_mean"], out["batch_norm_train.new_running_var"] = BN_MEAN_TRAIN, BN_VAR_TRAIN
     folder = os.path.join(MODELS, "ops")
     os.makedirs(folder, exist_ok=True)
     save_file(out, os.path.join(folder, "gradients.safetensors"), metadata=metadata(ops=sorted(ops)))

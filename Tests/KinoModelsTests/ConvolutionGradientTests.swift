@@ -11,7 +11,7 @@ struct ConvolutionGradientTests {
 
     static func check(_ op: String, inputs: [String], tolerance: Float = 1e-5, _ build: Build) throws {
         let file = try SafeTensorsFile(path: Fixtures.directory("ops") + "/gradients.safetensors")
-        let tape = Tape(mode: .evaluation)
+        let tape = Tape(mode: op.hasSuffix("_train") ? .training : .evaluation)
         var vars: [String: Tape.Variable] = [:]
         for name in inputs { vars[name] = tape.input(try file.tensor("\(op).\(name)"), requiresGradient: true) }
         let out = build(tape, vars)
@@ -74,6 +74,39 @@ struct ConvolutionGradientTests {
         try Self.check("geglu", inputs: ["x"]) { t, v in
             var c = t
             return c.geglu(v["x"]!)
+        }
+    }
+
+    static func running() throws -> BatchNormStatistics {
+        let file = try SafeTensorsFile(path: Fixtures.directory("ops") + "/gradients.safetensors")
+        return BatchNormStatistics(meanKey: "bn.running_mean", varianceKey: "bn.running_var",
+                                   mean: try file.tensor("batch_norm.running_mean"),
+                                   variance: try file.tensor("batch_norm.running_var"), momentum: 0.1)
+    }
+
+    @Test("batch norm in training: batch statistics, gradients, and the running statistics' update")
+    func batchNormTraining() throws {
+        let stats = try Self.running()
+        var tapeSeen: Tape?
+        try Self.check("batch_norm_train", inputs: ["x", "w", "b"]) { t, v in
+            var c = t
+            tapeSeen = t
+            return c.batchNorm(v["x"]!, weight: v["w"]!, bias: v["b"]!, running: stats, eps: 1e-5)
+        }
+        let file = try SafeTensorsFile(path: Fixtures.directory("ops") + "/gradients.safetensors")
+        let updates = try #require(tapeSeen).bufferUpdates
+        #expect(try updates["bn.running_mean"]!.maxAbsDifference(file.tensor("batch_norm_train.new_running_mean")) < 1e-6)
+        #expect(try updates["bn.running_var"]!.maxAbsDifference(file.tensor("batch_norm_train.new_running_var")) < 1e-6)
+    }
+
+    @Test("batch norm in evaluation uses the running statistics and changes none")
+    func batchNormEvaluation() throws {
+        let stats = try Self.running()
+        try Self.check("batch_norm_eval", inputs: ["x", "w", "b"]) { t, v in
+            var c = t
+            let y = c.batchNorm(v["x"]!, weight: v["w"]!, bias: v["b"]!, running: stats, eps: 1e-5)
+            #expect(t.bufferUpdates.isEmpty)
+            return y
         }
     }
 

@@ -62,4 +62,7 @@ extension Eager: ConvolutionContext {
         Tensor.groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps).output
     }
     public func upsampleNearest(_ x: Tensor, factor: Int) -> Tensor { x.upsampledNearest(factor) }
+    public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, running: BatchNormStatistics, eps: Float) -> Tensor {
+        Tensor.batchNorm(x, weight: weight, bias: bias, running: running, eps: eps, training: false).output
+    }
 }

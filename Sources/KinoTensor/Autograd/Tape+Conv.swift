@@ -31,4 +31,23 @@ extension Tape: ConvolutionContext {
             tape.accumulate(x, dy.downsampledSum(factor, shape: shape))
         }
     }
+
+    /// In a training tape the batch's statistics normalise and the running ones move, into
+    /// ``bufferUpdates`` (applied by the caller after the step, so nothing changes while recording).
+    public func batchNorm(_ x: Variable, weight: Variable, bias: Variable, running: BatchNormStatistics, eps: Float) -> Variable {
+        let input = values[x.id], gamma = values[weight.id]
+        let training = mode == .training
+        let r = Tensor.batchNorm(input, weight: gamma, bias: values[bias.id], running: running, eps: eps, training: training)
+        if let updated = r.updated {
+            bufferUpdates[updated.meanKey] = updated.mean
+            bufferUpdates[updated.varianceKey] = updated.variance
+        }
+        return record(r.output, needsGradient: needs(x) || needs(weight) || needs(bias)) { dy, tape in
+            let g = Tensor.batchNormBackward(input: input, weight: gamma, statistics: r.statistics, training: training,
+                                             outputGradient: dy)
+            tape.accumulate(x, g.input)
+            tape.accumulate(weight, g.weight)
+            tape.accumulate(bias, g.bias)
+        }
+    }
 }

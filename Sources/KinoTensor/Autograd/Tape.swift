@@ -33,6 +33,9 @@ public final class Tape: TensorContext {
     /// Leaves whose gradient is returned: parameters by key, inputs by their own id.
     var parameterKeys: [Int: String] = [:]
     var retained: Set<Int> = []
+    /// New values of buffers (batch-norm running statistics) by key, for the caller to apply
+    /// after the step.
+    public internal(set) var bufferUpdates: [String: Tensor] = [:]
 
     public init(mode: Mode = .training, random: SplitMix64Source = SplitMix64Source(seed: 0)) {
         self.mode = mode

@@ -79,6 +79,9 @@ public protocol ConvolutionContext: TensorContext {
     mutating func groupNorm(_ x: Value, groups: Int, weight: Value, bias: Value, eps: Float) -> Value
     /// Nearest upsampling of the last two dimensions by `factor`.
     mutating func upsampleNearest(_ x: Value, factor: Int) -> Value
+    /// `F.batch_norm` on `[B, C, …]`: batch statistics in a training tape (which records the
+    /// updated running statistics in its `bufferUpdates`), the running ones otherwise.
+    mutating func batchNorm(_ x: Value, weight: Value, bias: Value, running: BatchNormStatistics, eps: Float) -> Value
 }
 
 extension TensorContext {
