@@ -81,6 +81,9 @@ public struct EncoderLayer: ParameterContainer, Sendable {
 public struct TransformerEncoder: ParameterContainer, Sendable {
     public var layers: [EncoderLayer]
     public var finalNorm: LayerNorm
+    /// Recompute each block's forward during backward instead of keeping its activations
+    /// (activation checkpointing): a training tape then holds one `[B, N, D]` tensor per block.
+    public var recomputesBlocks = false
 
     /// Loads `{root}encoder.layer.*` and `{root}{normKey}`.
     static func load(_ source: any WeightSource, root: String = "", normKey: String = "layernorm",
@@ -94,7 +97,9 @@ public struct TransformerEncoder: ParameterContainer, Sendable {
     /// Every block and the final norm on `[B, N, D]` tokens.
     public func callAsFunction<C: TensorContext>(_ tokens: C.Value, _ c: inout C) -> C.Value {
         var hidden = tokens
-        for layer in layers { hidden = layer(hidden, &c) }
+        for layer in layers {
+            hidden = recomputesBlocks ? c.checkpointed([hidden]) { inner, x in layer(x[0], &inner) } : layer(hidden, &c)
+        }
         return finalNorm(hidden, &c)
     }
 

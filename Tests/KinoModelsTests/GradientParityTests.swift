@@ -76,6 +76,27 @@ struct GradientParityTests {
         #expect(out.pooled.map { tape.tensor($0) } == eager.pooled)
     }
 
+    @Test("recomputing blocks in backward (activation checkpointing) gives the same gradients bit for bit")
+    func checkpointing() throws {
+        var model = try #require(try ModelRegistry.load(directory: Fixtures.directory("vit-a")) as? ViTForImageClassification)
+        let input = try Fixtures.reference("vit-a").tensor("pixel_values")
+        func run(_ m: ViTForImageClassification) -> (Gradients, Tensor, Int) {
+            let tape = Tape(mode: .training)
+            var c = tape
+            let x = tape.input(input, requiresGradient: true)
+            let loss = c.crossEntropy(m.forward(x, in: &c).logits!, labels: [1, 3], labelSmoothing: 0, divisor: nil)
+            let count = tape.count
+            return (tape.backward(from: loss), tape.gradient(of: x)!, count)
+        }
+        let (plain, plainInput, plainCount) = run(model)
+        model.vit.encoder.recomputesBlocks = true
+        let (recomputed, recomputedInput, recomputedCount) = run(model)
+        #expect(recomputedCount < plainCount)
+        #expect(Set(plain.keys) == Set(recomputed.keys))
+        for (key, g) in plain { #expect(recomputed[key] == g, "\(key)") }
+        #expect(recomputedInput == plainInput)
+    }
+
     @Test("frozen parameters get no gradient; the trainable ones get the same as in full training")
     func frozenParameters() throws {
         var model = try #require(try ModelRegistry.load(directory: Fixtures.directory("vit-a")) as? ViTForImageClassification)

@@ -52,6 +52,10 @@ public struct Eager: TensorContext {
     }
 
     public func withoutGradient(_ name: String, _ inputs: [Tensor], _ body: ([Tensor]) -> Tensor) -> Tensor { body(inputs) }
+
+    public mutating func checkpointed(_ inputs: [Tensor], _ body: @escaping (inout Eager, [Tensor]) -> Tensor) -> Tensor {
+        body(&self, inputs)
+    }
 }
 
 extension Eager: ConvolutionContext {

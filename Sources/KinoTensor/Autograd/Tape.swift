@@ -36,6 +36,8 @@ public final class Tape: TensorContext {
     /// New values of buffers (batch-norm running statistics) by key, for the caller to apply
     /// after the step.
     public internal(set) var bufferUpdates: [String: Tensor] = [:]
+    /// Parameter gradients produced inside checkpointed segments, merged into the result.
+    var segmentGradients: Gradients = [:]
 
     public init(mode: Mode = .training, random: SplitMix64Source = SplitMix64Source(seed: 0)) {
         self.mode = mode
@@ -90,10 +92,15 @@ public final class Tape: TensorContext {
     /// intermediate values before calling this. A tape runs backward once.
     public func backward(from loss: Variable) -> Gradients {
         precondition(values[loss.id].count == 1, "backward from a value of shape \(values[loss.id].shape), not a scalar")
+        return backward(from: loss, seed: Tensor(repeating: 1, shape: values[loss.id].shape))
+    }
+
+    /// ``backward(from:)`` seeded with `seed` (the gradient of some scalar with respect to `output`).
+    func backward(from loss: Variable, seed: Tensor) -> Gradients {
         precondition(pullbacks.count == values.count, "backward ran on this tape already")
         var result: Gradients = [:]
         guard needsGradient[loss.id] else { return result }
-        gradients[loss.id] = Tensor(repeating: 1, shape: values[loss.id].shape)
+        gradients[loss.id] = seed
         for id in stride(from: loss.id, through: 0, by: -1) {
             guard let gradient = gradients[id] else { continue }
             if let pullback = pullbacks[id] {
@@ -112,6 +119,9 @@ public final class Tape: TensorContext {
         // optimiser updating the weights right after finds them uniquely owned and does not copy.
         for id in values.indices where id != loss.id && !retained.contains(id) { values[id] = Tensor(zeros: [0]) }
         pullbacks = []
+        for (key, g) in segmentGradients.sorted(by: { $0.key < $1.key }) {
+            if result[key] == nil { result[key] = g } else { result[key]!.add(g) }
+        }
         return result
     }
 
@@ -125,4 +135,33 @@ public final class Tape: TensorContext {
     }
 
     public func stopGradient(_ x: Variable) -> Variable { record(values[x.id]) }
+
+    public func checkpointed(_ inputs: [Variable], _ body: @escaping (inout Tape, [Variable]) -> Variable) -> Variable {
+        let tensors = inputs.map { values[$0.id] }
+        let wanted = inputs.map { needs($0) }
+        let start = random
+        // First run: forward only, its intermediates dropped with the inner tape.
+        var inner = Tape(mode: mode, random: start)
+        let innerInputs = zip(tensors, wanted).map { inner.input($0, requiresGradient: $1) }
+        let out = body(&inner, innerInputs)
+        random = inner.random
+        let trainable = !inner.parameterKeys.isEmpty
+        for (k, v) in inner.bufferUpdates { bufferUpdates[k] = v }
+        let value = inner.values[out.id]
+        let replay = { (mode: Mode) -> Tape in Tape(mode: mode, random: start) }
+        return record(value, needsGradient: wanted.contains(true) || trainable) { dy, tape in
+            // Second run, recorded, then backward from the segment's output.
+            var again = replay(tape.mode)
+            let vars = zip(tensors, wanted).map { again.input($0, requiresGradient: $1) }
+            let y = body(&again, vars)
+            guard again.needsGradient[y.id] else { return }
+            let grads = again.backward(from: y, seed: dy)
+            for (i, v) in inputs.enumerated() where wanted[i] {
+                if let g = again.gradient(of: vars[i]) { tape.accumulate(v, g) }
+            }
+            for (key, g) in grads {
+                if tape.segmentGradients[key] == nil { tape.segmentGradients[key] = g } else { tape.segmentGradients[key]!.add(g) }
+            }
+        }
+    }
 }

@@ -68,6 +68,11 @@ public protocol TensorContext {
     /// Runs `body`, which has no gradient rule, on the tensors of `inputs`. A tape refuses it
     /// when an input needs a gradient (a programmer error naming `name`).
     mutating func withoutGradient(_ name: String, _ inputs: [Value], _ body: ([Tensor]) -> Tensor) -> Value
+
+    /// Runs `body` on `inputs`. A tape keeps only the inputs and the output and runs `body` again
+    /// during backward (activation checkpointing: memory for time, about one more forward).
+    /// `body` must compute the same function both times (it gets the same dropout draws).
+    mutating func checkpointed(_ inputs: [Value], _ body: @escaping (inout Self, [Value]) -> Value) -> Value
 }
 
 /// Operations with a second protocol: convolutions, group norm, upsampling (the U-Net's and the
