@@ -1,6 +1,6 @@
 // train-bench: times Kino training steps (forward, backward, AdamW) for Benchmarks/train_bench.py.
 //
-// Usage: train-bench --model DIR --case full|temporal --batch B [--threads T]
+// Usage: train-bench --model DIR --case full|temporal --batch B [--threads T] [--recompute 1]
 //   full:     every parameter trains; input [B] + sampleShape, random, labels i % classes.
 //   temporal: a factorised encoder with the spatial transformer frozen, trained on cached spatial
 //             features [B, nT, D] (the temporal transformer and head train).
@@ -66,6 +66,10 @@ do {
     switch mode {
     case "full":
         var model = try ModelRegistry.load(directory: directory)
+        if options["recompute"] == "1", var vit = model as? ViTForImageClassification {
+            vit.vit.encoder.recomputesBlocks = true     // activation checkpointing per block
+            model = vit
+        }
         var r = SplitMix64Source(seed: 1)
         let input = r.normal([batch] + model.sampleShape)
         let labels = (0..<batch).map { $0 % model.labels.count }
