@@ -79,7 +79,7 @@ extension BLAS {
     ///   - transposeB: use `Bᵀ` (B stored `n × k`) instead of `B` (`k × n`).
     ///   - lda/ldb/ldc: row strides in elements, so heads and column blocks can be addressed in place.
     @inline(__always)
-    public static func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+    package static func gemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
                             alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
                             b: UnsafePointer<Float>, ldb: Int,
                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
