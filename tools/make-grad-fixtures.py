@@ -6,8 +6,8 @@
    Cross-entropy with labels i % L (vit-b with label smoothing 0.1), BCE with multi-hot
    targets for ast-b. Metadata: torch/transformers versions, the command, labels, loss.
 2. Tests/KinoModelsTests/Fixtures/ops/gradients.safetensors: per-op goldens for the ops no tiny
-   model uses yet (conv2d with stride, padding and groups; depthwise conv1d; group norm; nearest
-   upsample; GLU; GEGLU): `<op>.x`, `<op>.w`, … inputs, `<op>.r` (the loss is Σ r ⊙ out),
+   model uses yet (conv2d with stride, padding and groups; depthwise conv1d; group norm; batch
+   norm in training and evaluation; nearest upsample; pixel (un)shuffle; GLU; GEGLU): `<op>.x`, `<op>.w`, … inputs, `<op>.r` (the loss is Σ r ⊙ out),
    `<op>.out`, and `<op>.grad.<input>`.
 3. Tests/KinoTrainTests/Fixtures/optimizer-trajectory.safetensors: a small MLP (Linear 6→8,
    LayerNorm, GELU, Linear 8→3) trained 20 steps on fixed batches with torch.optim.AdamW and
@@ -132,6 +132,8 @@ def op_gradients():
                        lambda t: F.group_norm(t["x"], 2, t["w"], t["b"], eps=1e-5)),
         "upsample": ({"x": rand(2, 3, 4, 5)}, lambda t: F.interpolate(t["x"], scale_factor=2, mode="nearest")),
         "glu": ({"x": rand(2, 6, 5)}, lambda t: F.glu(t["x"], dim=1)),
+        "pixel_shuffle": ({"x": rand(2, 8, 3, 2)}, lambda t: F.pixel_shuffle(t["x"], 2)),
+        "pixel_unshuffle": ({"x": rand(2, 3, 4, 6)}, lambda t: F.pixel_unshuffle(t["x"], 2)),
         "batch_norm_train": ({"x": rand(3, 4, 5), "w": rand(4) * 0.5 + 1, "b": rand(4)},
                              lambda t: F.batch_norm(t["x"], BN_MEAN_TRAIN, BN_VAR_TRAIN, t["w"], t["b"], training=True,
                                                     momentum=0.1, eps=1e-5)),

@@ -250,4 +250,41 @@ extension Tensor {
         }
         return out
     }
+
+    /// `F.pixel_shuffle(x, r)`: `[B, C·r², H, W]` → `[B, C, H·r, W·r]`; with `inverse`,
+    /// `F.pixel_unshuffle`. A permutation, so its adjoint is the other direction.
+    public func pixelShuffled(_ r: Int, inverse: Bool = false) -> Tensor {
+        precondition(rank == 4 && r >= 1, "pixel shuffle of \(shape) by \(r)")
+        let (b, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        if inverse {
+            precondition(h % r == 0 && w % r == 0, "pixel unshuffle of \(shape) by \(r)")
+            let (oc, oh, ow) = (c * r * r, h / r, w / r)
+            var out = Tensor(uninitialized: [b, oc, oh, ow])
+            for n in 0..<b {
+                for ch in 0..<c {
+                    for y in 0..<h {
+                        for x in 0..<w {
+                            let o = ((n * oc + ch * r * r + (y % r) * r + x % r) * oh + y / r) * ow + x / r
+                            out.storage[o] = storage[((n * c + ch) * h + y) * w + x]
+                        }
+                    }
+                }
+            }
+            return out
+        }
+        precondition(c % (r * r) == 0, "pixel shuffle of \(shape) by \(r)")
+        let (oc, oh, ow) = (c / (r * r), h * r, w * r)
+        var out = Tensor(uninitialized: [b, oc, oh, ow])
+        for n in 0..<b {
+            for ch in 0..<oc {
+                for y in 0..<oh {
+                    for x in 0..<ow {
+                        let i = ((n * c + ch * r * r + (y % r) * r + x % r) * h + y / r) * w + x / r
+                        out.storage[((n * oc + ch) * oh + y) * ow + x] = storage[i]
+                    }
+                }
+            }
+        }
+        return out
+    }
 }

@@ -66,6 +66,17 @@ struct ConvolutionGradientTests {
         }
     }
 
+    @Test func pixelShuffleAndUnshuffle() throws {
+        try Self.check("pixel_shuffle", inputs: ["x"]) { t, v in
+            var c = t
+            return c.pixelShuffle(v["x"]!, factor: 2, inverse: false)
+        }
+        try Self.check("pixel_unshuffle", inputs: ["x"]) { t, v in
+            var c = t
+            return c.pixelShuffle(v["x"]!, factor: 2, inverse: true)
+        }
+    }
+
     @Test func gluAndGeglu() throws {
         try Self.check("glu", inputs: ["x"]) { t, v in
             var c = t

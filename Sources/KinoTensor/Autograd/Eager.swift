@@ -69,4 +69,5 @@ extension Eager: ConvolutionContext {
     public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, running: BatchNormStatistics, eps: Float) -> Tensor {
         Tensor.batchNorm(x, weight: weight, bias: bias, running: running, eps: eps, training: false).output
     }
+    public func pixelShuffle(_ x: Tensor, factor: Int, inverse: Bool) -> Tensor { x.pixelShuffled(factor, inverse: inverse) }
 }

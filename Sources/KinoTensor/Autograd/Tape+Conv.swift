@@ -50,4 +50,10 @@ extension Tape: ConvolutionContext {
             tape.accumulate(bias, g.bias)
         }
     }
+
+    public func pixelShuffle(_ x: Variable, factor: Int, inverse: Bool) -> Variable {
+        record(values[x.id].pixelShuffled(factor, inverse: inverse), needsGradient: needs(x)) { dy, tape in
+            tape.accumulate(x, dy.pixelShuffled(factor, inverse: !inverse))
+        }
+    }
 }

@@ -87,6 +87,8 @@ public protocol ConvolutionContext: TensorContext {
     /// `F.batch_norm` on `[B, C, …]`: batch statistics in a training tape (which records the
     /// updated running statistics in its `bufferUpdates`), the running ones otherwise.
     mutating func batchNorm(_ x: Value, weight: Value, bias: Value, running: BatchNormStatistics, eps: Float) -> Value
+    /// `F.pixel_shuffle` (or, with `inverse`, `F.pixel_unshuffle`) by `factor`.
+    mutating func pixelShuffle(_ x: Value, factor: Int, inverse: Bool) -> Value
 }
 
 extension TensorContext {
