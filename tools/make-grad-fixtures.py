@@ -6,7 +6,7 @@
    Cross-entropy with labels i % L (vit-b with label smoothing 0.1), BCE with multi-hot
    targets for ast-b. Metadata: torch/transformers versions, the command, labels, loss.
 2. Tests/KinoModelsTests/Fixtures/ops/gradients.safetensors: per-op goldens for the ops no tiny
-   model uses yet (conv2d with stride, padding and groups; depthwise conv1d; group norm; batch
+   model uses yet (conv2d and conv3d with stride, padding and groups; depthwise conv1d; group norm; batch
    norm in training and evaluation; nearest upsample; pixel (un)shuffle; GLU; GEGLU): `<op>.x`, `<op>.w`, … inputs, `<op>.r` (the loss is Σ r ⊙ out),
    `<op>.out`, and `<op>.grad.<input>`.
 3. Tests/KinoTrainTests/Fixtures/optimizer-trajectory.safetensors: a small MLP (Linear 6→8,
@@ -126,6 +126,8 @@ def op_gradients():
     ops = {
         "conv2d": ({"x": rand(2, 4, 7, 6), "w": rand(6, 2, 3, 3), "b": rand(6)},
                    lambda t: F.conv2d(t["x"], t["w"], t["b"], stride=2, padding=1, groups=2)),
+        "conv3d": ({"x": rand(2, 4, 4, 5, 6), "w": rand(4, 2, 3, 3, 2), "b": rand(4)},
+                   lambda t: F.conv3d(t["x"], t["w"], t["b"], stride=(1, 2, 1), padding=(1, 1, 0), groups=2)),
         "conv1d_depthwise": ({"x": rand(2, 3, 11), "w": rand(3, 1, 5), "b": rand(3)},
                              lambda t: F.conv1d(t["x"], t["w"], t["b"], padding=2, groups=3)),
         "group_norm": ({"x": rand(2, 4, 3, 5), "w": rand(4) * 0.5 + 1, "b": rand(4)},

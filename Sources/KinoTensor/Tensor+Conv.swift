@@ -1,6 +1,7 @@
 import Foundation
 
-/// Geometry of a 2-D convolution (PyTorch `Conv2d`): stride, zero padding, groups.
+/// Geometry of a 2-D or 3-D convolution (PyTorch `Conv2d`/`Conv3d`): stride and zero padding per
+/// spatial dimension, groups.
 public struct ConvolutionGeometry: Sendable, Equatable {
     public var stride: [Int]
     public var padding: [Int]
@@ -14,28 +15,75 @@ public struct ConvolutionGeometry: Sendable, Equatable {
 
     /// Output extent `(n + 2p − k)/s + 1` per spatial dimension.
     func output(_ input: [Int], kernel: [Int]) -> [Int] {
-        (0..<2).map { (input[$0] + 2 * padding[$0] - kernel[$0]) / stride[$0] + 1 }
+        input.indices.map { (input[$0] + 2 * padding[$0] - kernel[$0]) / stride[$0] + 1 }
+    }
+
+    /// The same geometry over three spatial dimensions (a leading depth of stride 1, no padding).
+    var volumetric: (stride: [Int], padding: [Int]) {
+        stride.count == 3 ? (stride, padding) : ([1] + stride, [0] + padding)
     }
 }
 
-extension Tensor {
+/// Extents of one convolution: spatial sizes always as depth, height, width (depth 1 for 2-D).
+struct ConvolutionShape {
+    var batch: Int, channels: Int, spatial: [Int]
+    var outputChannels: Int, groupChannels: Int, kernel: [Int]
+    var stride: [Int], padding: [Int], groups: Int
+    var output: [Int]
+
+    init(input: [Int], weight: [Int], _ g: ConvolutionGeometry) {
+        let volumetric = input.count == 5
+        precondition((input.count == 4 || volumetric) && weight.count == input.count
+                     && g.stride.count == input.count - 2 && g.padding.count == input.count - 2,
+                     "convolution of \(input) with weight \(weight), stride \(g.stride), padding \(g.padding)")
+        batch = input[0]
+        channels = input[1]
+        spatial = volumetric ? Array(input[2...]) : [1] + input[2...]
+        outputChannels = weight[0]
+        groupChannels = weight[1]
+        kernel = volumetric ? Array(weight[2...]) : [1] + weight[2...]
+        (stride, padding) = g.volumetric
+        groups = g.groups
+        precondition(groups > 0 && channels % groups == 0 && outputChannels % groups == 0 && groupChannels == channels / groups,
+                     "convolution of \(input) with weight \(weight) in \(groups) groups")
+        let (sp, k, st, pd) = (spatial, kernel, stride, padding)
+        var extents: [Int] = []
+        for i in 0..<3 {
+            let span: Int = sp[i] + 2 * pd[i] - k[i]
+            extents.append(span / st[i] + 1)
+        }
+        precondition(extents.allSatisfy { $0 > 0 }, "kernel \(weight.dropFirst(2)) does not fit \(input.dropFirst(2)) padded by \(g.padding)")
+        output = extents
+    }
+
+    var volume: Int { spatial.reduce(1, *) }
+    var outputVolume: Int { output.reduce(1, *) }
+    /// Elements of one im2col row: `C/g · kd·kh·kw`.
+    var row: Int { groupChannels * kernel.reduce(1, *) }
+    var groupOutputs: Int { outputChannels / groups }
+
     /// Visits every (column element, input position) pair of one batch item and channel group's
     /// im2col in column order; `position` is nil where the kernel overhangs the padded border.
     @inline(__always)
-    static func forEachConvolutionTap(channels: Int, height h: Int, width w: Int, kernel: [Int], _ g: ConvolutionGeometry,
-                                      outputSize: [Int], _ body: (_ column: Int, _ position: Int?) -> Void) {
-        let (kh, kw) = (kernel[0], kernel[1]), (oh, ow) = (outputSize[0], outputSize[1])
-        let (sh, sw, ph, pw) = (g.stride[0], g.stride[1], g.padding[0], g.padding[1])
+    func forEachTap(_ body: (_ column: Int, _ position: Int?) -> Void) {
+        let (d, h, w) = (spatial[0], spatial[1], spatial[2])
+        let (kd, kh, kw) = (kernel[0], kernel[1], kernel[2])
         var column = 0
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                for c in 0..<channels {
-                    for ky in 0..<kh {
-                        let y = oy * sh - ph + ky
-                        for kx in 0..<kw {
-                            let xx = ox * sw - pw + kx
-                            body(column, y >= 0 && y < h && xx >= 0 && xx < w ? (c * h + y) * w + xx : nil)
-                            column += 1
+        for oz in 0..<output[0] {
+            for oy in 0..<output[1] {
+                for ox in 0..<output[2] {
+                    for c in 0..<groupChannels {
+                        for kz in 0..<kd {
+                            let z = oz * stride[0] - padding[0] + kz
+                            for ky in 0..<kh {
+                                let y = oy * stride[1] - padding[1] + ky
+                                for kx in 0..<kw {
+                                    let x = ox * stride[2] - padding[2] + kx
+                                    let inside = z >= 0 && z < d && y >= 0 && y < h && x >= 0 && x < w
+                                    body(column, inside ? ((c * d + z) * h + y) * w + x : nil)
+                                    column += 1
+                                }
+                            }
                         }
                     }
                 }
@@ -43,60 +91,48 @@ extension Tensor {
         }
     }
 
-    /// im2col of one batch item and one channel group of `[B, C, H, W]`: `[Ho·Wo, Cg·kh·kw]`,
-    /// zeros where the kernel overhangs the padded border.
-    static func convolutionColumns(_ x: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int,
-                                   kernel: [Int], _ g: ConvolutionGeometry, outputSize: [Int],
-                                   into cols: UnsafeMutablePointer<Float>) {
-        forEachConvolutionTap(channels: channels, height: h, width: w, kernel: kernel, g, outputSize: outputSize) { i, p in
-            cols[i] = p.map { x[$0] } ?? 0
-        }
+    /// im2col of one batch item and channel group: `[output volume, row]`, zeros in the padding.
+    func columns(_ x: UnsafePointer<Float>, into cols: UnsafeMutablePointer<Float>) {
+        forEachTap { i, p in cols[i] = p.map { x[$0] } ?? 0 }
     }
 
-    /// The adjoint of ``convolutionColumns``: adds columns back into one group's planes.
-    static func addColumns(_ cols: UnsafePointer<Float>, channels: Int, height h: Int, width w: Int,
-                           kernel: [Int], _ g: ConvolutionGeometry, outputSize: [Int],
-                           into x: UnsafeMutablePointer<Float>) {
-        forEachConvolutionTap(channels: channels, height: h, width: w, kernel: kernel, g, outputSize: outputSize) { i, p in
-            if let p { x[p] += cols[i] }
-        }
+    /// The adjoint of ``columns(_:into:)``: adds columns back into one group's planes.
+    func addColumns(_ cols: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>) {
+        forEachTap { i, p in if let p { x[p] += cols[i] } }
     }
+}
 
-    /// A 2-D convolution as PyTorch's `F.conv2d(x, weight, bias, stride, padding, groups=g)`:
-    /// im2col per batch item and group, one sgemm each. Depthwise is `groups == C`.
+extension Tensor {
+    /// A 2-D or 3-D convolution as PyTorch's `F.conv2d`/`F.conv3d(x, weight, bias, stride,
+    /// padding, groups=g)`: im2col per batch item and group, one sgemm each. Depthwise is
+    /// `groups == C`.
     ///
     /// - Parameters:
-    ///   - weight: `[O, C/g, kh, kw]`.
+    ///   - weight: `[O, C/g, kh, kw]` or `[O, C/g, kd, kh, kw]`.
     ///   - bias: `[O]` or nil.
-    /// - Returns: `[B, O, Ho, Wo]`.
-    public func convolution2D(weight: Tensor, bias: Tensor?, _ g: ConvolutionGeometry) -> Tensor {
-        precondition(rank == 4 && weight.rank == 4, "conv2d of \(shape) with weight \(weight.shape)")
-        let (b, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
-        let (o, cg, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
-        precondition(g.groups > 0 && c % g.groups == 0 && o % g.groups == 0 && cg == c / g.groups,
-                     "conv2d of \(shape) with weight \(weight.shape) in \(g.groups) groups")
-        let size = g.output([h, w], kernel: [kh, kw])
-        precondition(size.allSatisfy { $0 > 0 }, "conv2d kernel \([kh, kw]) does not fit \([h, w]) padded by \(g.padding)")
-        let (og, k, spatial) = (o / g.groups, cg * kh * kw, size[0] * size[1])
-        var out = Tensor(uninitialized: [b, o, size[0], size[1]])
+    /// - Returns: `[B, O, Ho, Wo]` or `[B, O, Do, Ho, Wo]`.
+    public func convolution(weight: Tensor, bias: Tensor?, _ g: ConvolutionGeometry) -> Tensor {
+        let s = ConvolutionShape(input: shape, weight: weight.shape, g)
+        let (og, k, spatial) = (s.groupOutputs, s.row, s.outputVolume)
+        let outShape = [s.batch, s.outputChannels] + (rank == 5 ? s.output : Array(s.output.dropFirst()))
+        var out = Tensor(uninitialized: outShape)
         storage.withUnsafeBufferPointer { px in
             weight.storage.withUnsafeBufferPointer { pw in
                 out.storage.withUnsafeMutableBufferPointer { po in
                     let px = px.baseAddress!, pw = pw.baseAddress!, po = po.baseAddress!
-                    Parallelism.forChunks(b * g.groups) { range in
+                    Parallelism.forChunks(s.batch * s.groups) { range in
                         let cols = UnsafeMutablePointer<Float>.allocate(capacity: max(1, spatial * k))
                         defer { cols.deallocate() }
                         for task in range {
-                            let (item, group) = (task / g.groups, task % g.groups)
-                            Tensor.convolutionColumns(px + (item * c + group * cg) * h * w, channels: cg, height: h, width: w,
-                                                      kernel: [kh, kw], g, outputSize: size, into: cols)
-                            let dst = po + (item * o + group * og) * spatial
+                            let (item, group) = (task / s.groups, task % s.groups)
+                            s.columns(px + (item * s.channels + group * s.groupChannels) * s.volume, into: cols)
+                            let dst = po + (item * s.outputChannels + group * og) * spatial
                             BLAS.gemm(transposeB: true, m: og, n: spatial, k: k, a: pw + group * og * k, lda: k,
                                       b: cols, ldb: k, c: dst, ldc: spatial)
                             if let bias {
                                 for j in 0..<og {
                                     let v = bias.storage[group * og + j]
-                                    for s in 0..<spatial { dst[j * spatial + s] += v }
+                                    for p in 0..<spatial { dst[j * spatial + p] += v }
                                 }
                             }
                         }
@@ -107,16 +143,20 @@ extension Tensor {
         return out
     }
 
-    /// Gradients of ``convolution2D(weight:bias:_:)``: the columns are rebuilt from the saved
-    /// input (not stored), `dW = Σ dy·cols`, `dcols = dyᵀ·W` scattered back into `dx`.
-    /// Batch items are visited in order, so the sums do not depend on the worker count.
-    static func convolution2DBackward(input x: Tensor, weight: Tensor, outputGradient dy: Tensor, _ g: ConvolutionGeometry,
-                                      needInput: Bool, needWeight: Bool, needBias: Bool)
+    /// ``convolution(weight:bias:_:)`` on `[B, C, H, W]`.
+    public func convolution2D(weight: Tensor, bias: Tensor?, _ g: ConvolutionGeometry) -> Tensor {
+        precondition(rank == 4, "conv2d of \(shape)")
+        return convolution(weight: weight, bias: bias, g)
+    }
+
+    /// Gradients of ``convolution(weight:bias:_:)``: the columns are rebuilt from the saved input
+    /// (not stored), `dW = Σ dy·cols`, `dcols = dyᵀ·W` scattered back into `dx`. Batch items are
+    /// visited in order, so the sums do not depend on the worker count.
+    static func convolutionBackward(input x: Tensor, weight: Tensor, outputGradient dy: Tensor, _ g: ConvolutionGeometry,
+                                    needInput: Bool, needWeight: Bool, needBias: Bool)
         -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
-        let (b, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-        let (o, cg, kh, kw) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
-        let size = [dy.shape[2], dy.shape[3]]
-        let (og, k, spatial) = (o / g.groups, cg * kh * kw, size[0] * size[1])
+        let s = ConvolutionShape(input: x.shape, weight: weight.shape, g)
+        let (o, og, k, spatial) = (s.outputChannels, s.groupOutputs, s.row, s.outputVolume)
         var dx = needInput ? Tensor(zeros: x.shape) : nil
         var dw = needWeight ? Tensor(zeros: weight.shape) : nil
         let cols = UnsafeMutablePointer<Float>.allocate(capacity: max(1, spatial * k))
@@ -125,12 +165,12 @@ extension Tensor {
         weight.storage.withUnsafeBufferPointer { pw in
         dy.storage.withUnsafeBufferPointer { pdy in
             let px = px.baseAddress!, pw = pw.baseAddress!, pdy = pdy.baseAddress!
-            for item in 0..<b {
-                for group in 0..<g.groups {
+            for item in 0..<s.batch {
+                for group in 0..<s.groups {
                     let gy = pdy + (item * o + group * og) * spatial
+                    let plane = (item * s.channels + group * s.groupChannels) * s.volume
                     if needWeight {
-                        Tensor.convolutionColumns(px + (item * c + group * cg) * h * w, channels: cg, height: h, width: w,
-                                                  kernel: [kh, kw], g, outputSize: size, into: cols)
+                        s.columns(px + plane, into: cols)
                         dw!.storage.withUnsafeMutableBufferPointer { pdw in
                             BLAS.gemm(m: og, n: k, k: spatial, a: gy, lda: spatial, b: cols, ldb: k,
                                       beta: 1, c: pdw.baseAddress! + group * og * k, ldc: k)
@@ -139,10 +179,7 @@ extension Tensor {
                     if needInput {
                         BLAS.gemm(transposeA: true, m: spatial, n: k, k: og, a: gy, lda: spatial, b: pw + group * og * k, ldb: k,
                                   c: cols, ldc: k)
-                        dx!.storage.withUnsafeMutableBufferPointer { pdx in
-                            Tensor.addColumns(cols, channels: cg, height: h, width: w, kernel: [kh, kw], g, outputSize: size,
-                                              into: pdx.baseAddress! + (item * c + group * cg) * h * w)
-                        }
+                        dx!.storage.withUnsafeMutableBufferPointer { pdx in s.addColumns(cols, into: pdx.baseAddress! + plane) }
                     }
                 }
             }
@@ -150,11 +187,11 @@ extension Tensor {
         var db: Tensor?
         if needBias {
             var sums = Tensor(zeros: [o])
-            for item in 0..<b {
+            for item in 0..<s.batch {
                 for j in 0..<o {
-                    var s: Float = 0
-                    for p in 0..<spatial { s += dy.storage[(item * o + j) * spatial + p] }
-                    sums.storage[j] += s
+                    var total: Float = 0
+                    for p in 0..<spatial { total += dy.storage[(item * o + j) * spatial + p] }
+                    sums.storage[j] += total
                 }
             }
             db = sums

@@ -45,6 +45,14 @@ struct ConvolutionGradientTests {
         }
     }
 
+    @Test func conv3dWithStridePaddingGroups() throws {
+        try Self.check("conv3d", inputs: ["x", "w", "b"]) { t, v in
+            var c = t
+            return c.convolution(v["x"]!, weight: v["w"]!, bias: v["b"]!,
+                                 ConvolutionGeometry(stride: [1, 2, 1], padding: [1, 1, 0], groups: 2))
+        }
+    }
+
     @Test func depthwiseConv1d() throws {
         try Self.check("conv1d_depthwise", inputs: ["x", "w", "b"]) { t, v in
             var c = t

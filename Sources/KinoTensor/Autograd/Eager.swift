@@ -59,8 +59,8 @@ public struct Eager: TensorContext {
 }
 
 extension Eager: ConvolutionContext {
-    public func convolution2D(_ x: Tensor, weight: Tensor, bias: Tensor?, _ geometry: ConvolutionGeometry) -> Tensor {
-        x.convolution2D(weight: weight, bias: bias, geometry)
+    public func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, _ geometry: ConvolutionGeometry) -> Tensor {
+        x.convolution(weight: weight, bias: bias, geometry)
     }
     public func groupNorm(_ x: Tensor, groups: Int, weight: Tensor, bias: Tensor, eps: Float) -> Tensor {
         Tensor.groupNorm(x, groups: groups, weight: weight, bias: bias, eps: eps).output

@@ -1,10 +1,10 @@
 extension Tape: ConvolutionContext {
     /// Saves the input, not the im2col columns (rebuilt in backward: k² less memory for k×k).
-    public func convolution2D(_ x: Variable, weight: Variable, bias: Variable?, _ geometry: ConvolutionGeometry) -> Variable {
+    public func convolution(_ x: Variable, weight: Variable, bias: Variable?, _ geometry: ConvolutionGeometry) -> Variable {
         let input = values[x.id], w = values[weight.id]
-        let y = input.convolution2D(weight: w, bias: bias.map { values[$0.id] }, geometry)
+        let y = input.convolution(weight: w, bias: bias.map { values[$0.id] }, geometry)
         return record(y, needsGradient: needs(x) || needs(weight) || needs(bias)) { dy, tape in
-            let g = Tensor.convolution2DBackward(input: input, weight: w, outputGradient: dy, geometry,
+            let g = Tensor.convolutionBackward(input: input, weight: w, outputGradient: dy, geometry,
                                                  needInput: tape.needs(x), needWeight: tape.needs(weight),
                                                  needBias: tape.needs(bias))
             if let dx = g.input { tape.accumulate(x, dx) }

@@ -78,8 +78,9 @@ public protocol TensorContext {
 /// Operations with a second protocol: convolutions, group norm, upsampling (the U-Net's and the
 /// Conformer adapter's), and compositions of primitives that need no gradient rule of their own.
 public protocol ConvolutionContext: TensorContext {
-    /// `F.conv2d` on `[B, C, H, W]` with weight `[O, C/g, kh, kw]`.
-    mutating func convolution2D(_ x: Value, weight: Value, bias: Value?, _ geometry: ConvolutionGeometry) -> Value
+    /// `F.conv2d` on `[B, C, H, W]` with weight `[O, C/g, kh, kw]`, or `F.conv3d` on
+    /// `[B, C, D, H, W]` with weight `[O, C/g, kd, kh, kw]` (stride and padding per dimension).
+    mutating func convolution(_ x: Value, weight: Value, bias: Value?, _ geometry: ConvolutionGeometry) -> Value
     /// `F.group_norm` on `[B, C, …]`.
     mutating func groupNorm(_ x: Value, groups: Int, weight: Value, bias: Value, eps: Float) -> Value
     /// Nearest upsampling of the last two dimensions by `factor`.
@@ -111,6 +112,12 @@ extension TensorContext {
 }
 
 extension ConvolutionContext {
+    /// `F.conv2d` on `[B, C, H, W]`.
+    public mutating func convolution2D(_ x: Value, weight: Value, bias: Value?, _ geometry: ConvolutionGeometry) -> Value {
+        precondition(tensor(x).rank == 4, "conv2d of \(tensor(x).shape)")
+        return convolution(x, weight: weight, bias: bias, geometry)
+    }
+
     /// A 1-D convolution (`F.conv1d`) on `[B, C, L]` with weight `[O, C/g, k]`, as a 2-D one of height 1.
     public mutating func convolution1D(_ x: Value, weight: Value, bias: Value?, stride: Int = 1, padding: Int = 0,
                                        groups: Int = 1) -> Value {
