@@ -7,8 +7,10 @@ Command (from the repository root, after `bash tools/setup-reference.sh` and
     tools/.venv/bin/python Benchmarks/train_bench.py --threads 2 --steps 5
 
 Cases: (a) ViT-S/16 (384 hidden, 12 layers, 6 heads) full fine-tuning, batch 8 at 224×224;
-(c) a 4-layer factorised-encoder temporal transformer (ViT-B width) over cached spatial features
-[32, 16, 768], spatial part frozen. (b), AST-Base with LoRA, waits for the adapters issue.
+(b) AST-Base (random weights, real shapes) frozen with LoRA r=8 (alpha 16) on query and value,
+batch 4 of 1024-frame windows (PyTorch: the same update written as a module around HF's frozen
+nn.Linear, as PEFT computes it); (c) a 4-layer factorised-encoder temporal transformer (ViT-B
+width) over cached spatial features [32, 16, 768], spatial part frozen.
 Each side runs in its own process (PyTorch: torch.set_num_threads(T); Kino: OpenBLAS one thread,
 T workers) and answers "run" requests with one step's time; after a warm-up step each, the
 driver alternates them --steps times so both see the same machine load. Medians, GFLOP/s against
@@ -40,6 +42,30 @@ if case == "full":
     x = torch.randn(batch, 3, 224, 224)
     labels = torch.tensor([i % model.config.num_labels for i in range(batch)])
     run = lambda: model(pixel_values=x).logits
+elif case == "lora":
+    from transformers import ASTForAudioClassification
+    model = ASTForAudioClassification.from_pretrained(folder, attn_implementation="eager").train()
+    for p in model.parameters():
+        p.requires_grad_(False)
+
+    class LoRA(torch.nn.Module):
+        def __init__(self, base, r=8, alpha=16):
+            super().__init__()
+            self.base, self.scale = base, alpha / r
+            self.A = torch.nn.Parameter(torch.empty(r, base.in_features))
+            torch.nn.init.kaiming_uniform_(self.A, a=5 ** 0.5)
+            self.B = torch.nn.Parameter(torch.zeros(base.out_features, r))
+
+        def forward(self, x):
+            return self.base(x) + (x @ self.A.t() @ self.B.t()) * self.scale
+
+    for layer in model.audio_spectrogram_transformer.encoder.layer:
+        layer.attention.attention.query = LoRA(layer.attention.attention.query)
+        layer.attention.attention.value = LoRA(layer.attention.attention.value)
+    params = [p for p in model.parameters() if p.requires_grad]
+    x = torch.randn(batch, 1024, 128)
+    labels = torch.tensor([i % model.config.num_labels for i in range(batch)])
+    run = lambda: model(input_values=x).logits
 else:
     import vivit_fe_reference as fe
     from safetensors.torch import load_file
@@ -83,6 +109,9 @@ def make_folders(tmp):
     sys.path.insert(0, os.path.join(ROOT, "tools"))
     import vivit_fe_reference as fe
     torch.manual_seed(0)
+    from transformers import ASTConfig, ASTForAudioClassification
+    ast = os.path.join(tmp, "ast-base")
+    ASTForAudioClassification(ASTConfig(num_labels=527)).save_pretrained(ast)
     vit = os.path.join(tmp, "vit-s")
     ViTForImageClassification(ViTConfig(hidden_size=384, num_hidden_layers=12, num_attention_heads=6,
                                          intermediate_size=1536, num_labels=1000)).save_pretrained(vit)
@@ -96,11 +125,16 @@ def make_folders(tmp):
     json.dump(cfg, open(os.path.join(temporal, "config.json"), "w"))
     w = fe.random_weights(cfg, torch.Generator().manual_seed(1), scale=0.02)
     save_file(w, os.path.join(temporal, "model.safetensors"))
-    return vit, temporal
+    return vit, ast, temporal
 
 
 def gflop(case):
-    # Multiply-adds × 2 × 3 (forward, input and weight gradients) of the matrix products.
+    # Multiply-adds × 2 × 3 (forward, input and weight gradients) of the matrix products; for
+    # the frozen LoRA case × 2 (forward and input gradients; the adapters' own products are tiny).
+    if case == "lora":
+        n, d, m, layers, b = 1214, 768, 3072, 12, 4
+        per_layer = 2 * n * (4 * d * d + 2 * d * m) + 2 * 2 * n * n * d
+        return 2 * b * layers * per_layer / 1e9
     if case == "full":
         n, d, m, layers, b = 197, 384, 1536, 12, 8
         per_layer = 2 * n * (4 * d * d + 2 * d * m) + 2 * 2 * n * n * d
@@ -121,8 +155,9 @@ def main():
         sys.exit(f"build {BENCH} first (see the docstring)")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        vit, temporal = make_folders(tmp)
+        vit, ast, temporal = make_folders(tmp)
         for label, case, folder, batch in (("(a) ViT-S/16 full fine-tuning, batch 8 × 224²", "full", vit, 8),
+                                           ("(b) AST-Base frozen, LoRA r=8 on query/value, batch 4 × 1024 frames", "lora", ast, 4),
                                            ("(c) FE temporal, 4 layers, batch 32 × 16 × 768", "temporal", temporal, 32)):
             env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
             kino = subprocess.Popen([BENCH, "--model", folder, "--case", case, "--batch", str(batch),

@@ -97,6 +97,37 @@ struct GradientParityTests {
         #expect(recomputedInput == plainInput)
     }
 
+    @Test("a low-rank delta on a frozen layer: PEFT keys, only A and B train, output equals the merged weight")
+    func lowRankDelta() throws {
+        var model = try #require(try ModelRegistry.load(directory: Fixtures.directory("ast-a")) as? ASTForAudioClassification)
+        let input = try Fixtures.reference("ast-a").tensor("input_values")
+        model.freeze()
+        var random = SplitMix64Source(seed: 4)
+        for i in model.encoder.layers.indices {
+            var delta = LowRankDelta(for: model.encoder.layers[i].query, rank: 4, alpha: 8, random: &random)
+            delta.b.value = random.normal(delta.b.shape, standardDeviation: 0.1)   // as if trained
+            model.encoder.layers[i].query.delta = delta
+        }
+        let keys = model.allParameters.filter(\.isTrainable).map(\.key)
+        #expect(keys.first == "audio_spectrogram_transformer.encoder.layer.0.attention.attention.query.lora_A.weight")
+        #expect(model.trainableParameterCount == 2 * 4 * (32 + 32))
+        // W' = W + s·B·A gives the same logits.
+        var merged = model
+        for i in merged.encoder.layers.indices {
+            let q = merged.encoder.layers[i].query, d = q.delta!
+            let ba = d.b.value.matmul(d.a.value).scaled(by: d.scale)
+            merged.encoder.layers[i].query = Linear(weight: Parameter(key: q.weight.key, value: q.weight.value.adding(ba)), bias: q.bias)
+        }
+        let difference = try #require(try model(input).logits).maxAbsDifference(try #require(try merged(input).logits))
+        #expect(difference < 1e-5)
+        let tape = Tape(mode: .evaluation)
+        var c = tape
+        let loss = c.crossEntropy(model.forward(tape.constant(input), in: &c).logits!, labels: [0, 1], labelSmoothing: 0, divisor: nil)
+        let grads = tape.backward(from: loss)
+        #expect(Set(grads.keys) == Set(keys))
+        #expect(grads.values.allSatisfy { g in g.storage.contains { $0 != 0 } })
+    }
+
     @Test("frozen parameters get no gradient; the trainable ones get the same as in full training")
     func frozenParameters() throws {
         var model = try #require(try ModelRegistry.load(directory: Fixtures.directory("vit-a")) as? ViTForImageClassification)

@@ -1,7 +1,8 @@
 // train-bench: times Kino training steps (forward, backward, AdamW) for Benchmarks/train_bench.py.
 //
-// Usage: train-bench --model DIR --case full|temporal --batch B [--threads T] [--recompute 1]
+// Usage: train-bench --model DIR --case full|lora|temporal --batch B [--threads T] [--recompute 1]
 //   full:     every parameter trains; input [B] + sampleShape, random, labels i % classes.
+//   lora:     an AST with every weight frozen and LoRA r=8, alpha 16 on query and value (A, B train).
 //   temporal: a factorised encoder with the spatial transformer frozen, trained on cached spatial
 //             features [B, nT, D] (the temporal transformer and head train).
 // Prints "ready", then answers each "run" line on stdin with one step's wall time in
@@ -69,6 +70,23 @@ do {
         if options["recompute"] == "1", var vit = model as? ViTForImageClassification {
             vit.vit.encoder.recomputesBlocks = true     // activation checkpointing per block
             model = vit
+        }
+        var r = SplitMix64Source(seed: 1)
+        let input = r.normal([batch] + model.sampleShape)
+        let labels = (0..<batch).map { $0 % model.labels.count }
+        serve {
+            step(&model, &optimizer, labels: labels) { m, tape in
+                var c = tape
+                return m.forward(tape.constant(input), in: &c).logits!
+            }
+        }
+    case "lora":
+        guard var model = try ModelRegistry.load(directory: directory) as? ASTForAudioClassification else { fail("lora needs an AST") }
+        model.freeze()
+        var init_ = SplitMix64Source(seed: 2)
+        for i in model.encoder.layers.indices {
+            model.encoder.layers[i].query.delta = LowRankDelta(for: model.encoder.layers[i].query, rank: 8, alpha: 16, random: &init_)
+            model.encoder.layers[i].value.delta = LowRankDelta(for: model.encoder.layers[i].value, rank: 8, alpha: 16, random: &init_)
         }
         var r = SplitMix64Source(seed: 1)
         let input = r.normal([batch] + model.sampleShape)
