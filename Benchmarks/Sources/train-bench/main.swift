@@ -62,6 +62,19 @@ func step<M: ParameterContainer>(_ model: inout M, _ optimizer: inout AdamW, lab
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
 }
 
+/// Steps of `model` on a random batch `[batch] + sampleShape` with labels `i % classes`.
+func serveClassifier<M: KinoModel>(_ model: inout M, _ optimizer: inout AdamW) {
+    var r = SplitMix64Source(seed: 1)
+    let input = r.normal([batch] + model.sampleShape)
+    let labels = (0..<batch).map { $0 % model.labels.count }
+    serve {
+        step(&model, &optimizer, labels: labels) { m, tape in
+            var c = tape
+            return m.forward(tape.constant(input), in: &c).logits!
+        }
+    }
+}
+
 do {
     var optimizer = AdamW(weightDecay: 0.01)
     switch mode {
@@ -71,15 +84,7 @@ do {
             vit.vit.encoder.recomputesBlocks = true     // activation checkpointing per block
             model = vit
         }
-        var r = SplitMix64Source(seed: 1)
-        let input = r.normal([batch] + model.sampleShape)
-        let labels = (0..<batch).map { $0 % model.labels.count }
-        serve {
-            step(&model, &optimizer, labels: labels) { m, tape in
-                var c = tape
-                return m.forward(tape.constant(input), in: &c).logits!
-            }
-        }
+        serveClassifier(&model, &optimizer)
     case "lora":
         guard var model = try ModelRegistry.load(directory: directory) as? ASTForAudioClassification else { fail("lora needs an AST") }
         model.freeze()
@@ -88,15 +93,7 @@ do {
             model.encoder.layers[i].query.delta = LowRankDelta(for: model.encoder.layers[i].query, rank: 8, alpha: 16, random: &init_)
             model.encoder.layers[i].value.delta = LowRankDelta(for: model.encoder.layers[i].value, rank: 8, alpha: 16, random: &init_)
         }
-        var r = SplitMix64Source(seed: 1)
-        let input = r.normal([batch] + model.sampleShape)
-        let labels = (0..<batch).map { $0 % model.labels.count }
-        serve {
-            step(&model, &optimizer, labels: labels) { m, tape in
-                var c = tape
-                return m.forward(tape.constant(input), in: &c).logits!
-            }
-        }
+        serveClassifier(&model, &optimizer)
     case "temporal":
         guard var model = try ModelRegistry.load(directory: directory) as? ViViTFactorisedEncoder else { fail("temporal needs a factorised encoder") }
         model.freeze(matching: "spatial.*")
