@@ -26,6 +26,11 @@ struct ModelGradCommand: ParsableCommand {
     @Option(help: "Seed of the dropout stream in training mode.") var seed: UInt64 = 0
     @Option(help: "Worker threads for Kino's own parallel loops (default: all cores).") var threads: Int?
 
+    func validate() throws {
+        if loss == .crossEntropy && labels == nil { throw ValidationError("cross-entropy needs --labels (one class index per batch item)") }
+        if labelSmoothing < 0 || labelSmoothing >= 1 { throw ValidationError("--label-smoothing must be in [0, 1)") }
+    }
+
     func run() throws {
         BLAS.useSingleThread()
         if let threads { Parallelism.workers = threads }
