@@ -81,8 +81,13 @@ public protocol KinoModel: ParameterContainer, Sendable {
 extension KinoModel {
     public func callAsFunction(_ input: Tensor) throws -> ModelOutput {
         try checkInput(input)
+        return Self.eagerly { forward(input, in: &$0) }
+    }
+
+    /// Runs a generic forward on ``Eager`` and names its values as ``ModelOutput`` does.
+    static func eagerly(_ body: (inout Eager) -> ModelValues<Tensor>) -> ModelOutput {
         var e = Eager()
-        let out = forward(input, in: &e)
+        let out = body(&e)
         return ModelOutput(logits: out.logits, lastHiddenState: out.lastHiddenState, pooled: out.pooled)
     }
 

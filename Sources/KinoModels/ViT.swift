@@ -116,9 +116,7 @@ public struct ViTModel: KinoModel {
     /// - Throws: ``ModelError/inputShape(name:expected:found:)`` for a wrong shape.
     public func forward(_ pixels: Tensor, interpolatePositionEncoding: Bool) throws -> ModelOutput {
         try checkPixels(pixels, interpolatePositionEncoding: interpolatePositionEncoding)
-        var e = Eager()
-        let out = forward(pixels, interpolatePositionEncoding: interpolatePositionEncoding, in: &e)
-        return ModelOutput(logits: nil, lastHiddenState: out.lastHiddenState, pooled: out.pooled)
+        return Self.eagerly { forward(pixels, interpolatePositionEncoding: interpolatePositionEncoding, in: &$0) }
     }
 
     func checkPixels(_ pixels: Tensor, interpolatePositionEncoding: Bool) throws {
@@ -194,8 +192,6 @@ public struct ViTForImageClassification: KinoModel {
     /// Logits from the CLS token after the final norm; see ``ViTModel/forward(_:interpolatePositionEncoding:)``.
     public func forward(_ pixels: Tensor, interpolatePositionEncoding: Bool) throws -> ModelOutput {
         try vit.checkPixels(pixels, interpolatePositionEncoding: interpolatePositionEncoding)
-        var e = Eager()
-        let out = forward(pixels, interpolatePositionEncoding: interpolatePositionEncoding, in: &e)
-        return ModelOutput(logits: out.logits, lastHiddenState: out.lastHiddenState, pooled: out.pooled)
+        return Self.eagerly { forward(pixels, interpolatePositionEncoding: interpolatePositionEncoding, in: &$0) }
     }
 }

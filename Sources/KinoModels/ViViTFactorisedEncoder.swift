@@ -163,8 +163,6 @@ public struct ViViTFactorisedEncoder: KinoModel {
 
     /// Temporal transformer and head on spatial CLS features `[B, nT, D]`, eagerly.
     public func temporalForward(_ features: Tensor) -> ModelOutput {
-        var e = Eager()
-        let out = temporalForward(features, in: &e)
-        return ModelOutput(logits: out.logits, lastHiddenState: out.lastHiddenState)
+        Self.eagerly { temporalForward(features, in: &$0) }
     }
 }
