@@ -13,6 +13,47 @@ public struct FileSummary: Sendable, Codable, Equatable {
         case failed
         /// Stopped by a signal or a caller's cancel token before finishing.
         case cancelled
+        /// The pipeline ran to the end, but the decoders met errors, concealed or dropped
+        /// frames, or stopped before the stream's end: the outputs are published (so what
+        /// could be read is kept), and ``FileSummary/damage`` says what was wrong. Not retried
+        /// by `kino watch`; `kino process` exits with status 3 unless `--accept-damaged`.
+        case damaged
+        /// The input is not a media file at all (no stream FFmpeg or libsndfile can open):
+        /// nothing was written, and `kino watch` records it once instead of retrying it.
+        case rejected
+    }
+
+    /// What the decoders reported on a damaged input, per stream.
+    public struct Damage: Sendable, Codable, Equatable {
+        /// One decoded stream's tally.
+        public struct Stream: Sendable, Codable, Equatable {
+            /// `video` or `audio`, with the stream's index in the container (`video:0`).
+            public var stream: String
+            /// Packets or frames the decoder rejected with an error.
+            public var decodeErrors: Int
+            /// Frames the decoder flagged as corrupt (concealed) or that were skipped.
+            public var corruptFrames: Int
+            /// Media time (seconds) of the last frame decoded.
+            public var reachedSeconds: Double?
+            /// The stream's duration according to the container, when it declares one.
+            public var expectedSeconds: Double?
+            /// The first few decoder messages, in order.
+            public var firstErrors: [String]
+
+            public init(stream: String, decodeErrors: Int = 0, corruptFrames: Int = 0, reachedSeconds: Double? = nil,
+                        expectedSeconds: Double? = nil, firstErrors: [String] = []) {
+                self.stream = stream
+                self.decodeErrors = decodeErrors
+                self.corruptFrames = corruptFrames
+                self.reachedSeconds = reachedSeconds
+                self.expectedSeconds = expectedSeconds
+                self.firstErrors = firstErrors
+            }
+        }
+
+        public var streams: [Stream]
+
+        public init(streams: [Stream]) { self.streams = streams }
     }
 
     /// Why a file failed: the stage (or `probe`, `pipeline`, `output`, `timeout`), the media
@@ -40,6 +81,8 @@ public struct FileSummary: Sendable, Codable, Equatable {
     public var pipelinePath: String?
     public var status: Status
     public var error: Failure?
+    /// Set when ``status`` is ``Status/damaged``: what the decoders reported.
+    public var damage: Damage?
     /// The file's duration according to its container, in seconds.
     public var mediaDuration: Double?
     /// Media time the slowest source had reached when the run ended.
