@@ -79,7 +79,7 @@ public final class GraphRunner: Sendable {
         let status: RunReport.Status = failure != nil ? .failed : (run.token.isCancelled ? .cancelled : .completed)
         return RunReport(name: graph.name, status: status, failure: failure,
                          stages: workers.map { $0.statistics() }, outputs: run.files.current,
-                         wallSeconds: Date().timeIntervalSince(started))
+                         streams: run.streams.current, wallSeconds: Date().timeIntervalSince(started))
     }
 }
 
@@ -88,6 +88,7 @@ final class RunState: Sendable {
     /// Cancelled by the caller's token or by the first failure.
     let token = CancelToken()
     let files = Locked<[OutputFile]>([])
+    let streams = Locked<[DecodedStream]>([])
     private let firstFailure = Locked<StageFailure?>(nil)
 
     var failure: StageFailure? { firstFailure.current }
@@ -193,6 +194,8 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var stages: [StageStats]
     /// Files written by sinks.
     public var outputs: [OutputFile]
+    /// What each source's decoder met (errors, concealed frames, how far it got).
+    public var streams: [DecodedStream] = []
     /// Wall-clock duration of the run.
     public var wallSeconds: Double
 

@@ -41,8 +41,10 @@ public final class VideoDecoder: @unchecked Sendable {
     public let options: VideoDecodeOptions
     /// The decoded stream, as the container describes it.
     public let info: StreamInfo
-    /// Problems met and skipped while decoding (damaged packets), in order.
-    public private(set) var warnings: [String] = []
+    /// What decoding has met so far: skipped packets, concealed frames, how far it got.
+    public private(set) var health: DecodeHealth
+    /// The first problems met and skipped while decoding (damaged packets), in order.
+    public var warnings: [String] { health.messages }
 
     let demuxer: Demuxer
     let streamIndex: Int
@@ -78,6 +80,7 @@ public final class VideoDecoder: @unchecked Sendable {
         let stream = demuxer.stream(index)
         info = MediaProbe.describe(stream, index: index)
         timeBase = Rational(stream.pointee.time_base)
+        health = DecodeHealth(expectedSeconds: info.duration > 0 ? info.duration : demuxer.duration)
         codec = try demuxer.openDecoder(stream: index, threads: options.threads, what: "video")
     }
 
@@ -140,10 +143,13 @@ public final class VideoDecoder: @unchecked Sendable {
         while true {
             decoded.unref()
             let code = avcodec_receive_frame(codec, decoded.pointer)
-            if code >= 0 { return decoded.pointer }
+            if code >= 0 {
+                tally(decoded.pointer)
+                return decoded.pointer
+            }
             if code == FF.eof { finished = true; return nil }
             if code != FF.eagain {
-                if code == kino_averror_invaliddata() { warnings.append("damaged frame skipped: \(FF.message(code))"); continue }
+                if code == kino_averror_invaliddata() { health.skipped("damaged frame skipped: \(FF.message(code))"); continue }
                 throw FF.error(code, "decoding video", path: path)
             }
             if draining { finished = true; return nil }
@@ -158,7 +164,7 @@ public final class VideoDecoder: @unchecked Sendable {
             do {
                 more = try demuxer.read(into: packet.pointer)
             } catch let error as MediaError {
-                warnings.append("stopped reading at damage: \(error.message)")
+                health.skipped("stopped reading at damage: \(error.message)")
                 more = false
             }
             if !more {
@@ -174,12 +180,21 @@ public final class VideoDecoder: @unchecked Sendable {
             }
             let code = avcodec_send_packet(codec, packet.pointer)
             if code < 0 && code != FF.eagain {
-                warnings.append("damaged packet at dts \(dts) skipped: \(FF.message(code))")
+                health.skipped("damaged packet at dts \(dts) skipped: \(FF.message(code))")
                 continue
             }
             if let p = position { position = (p.frame, dts) }
             return
         }
+    }
+
+    /// Counts a decoded frame in ``health``, and whether the decoder flagged it as damaged.
+    private func tally(_ f: UnsafeMutablePointer<AVFrame>) {
+        let seconds = timeBase.seconds(presentationTime(f))
+        if f.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 || f.pointee.decode_error_flags != 0 {
+            health.corrupt(String(format: "frame at %.3f s decoded with errors (concealed)", seconds))
+        }
+        health.decoded(endingAt: seconds + max(0, timeBase.seconds(f.pointee.pkt_duration)))
     }
 
     /// Builds a `VideoFrame` from a decoded `AVFrame`.
