@@ -104,6 +104,7 @@ struct WatchCrashTests {
         defer { harness.cleanup() }
         try TinyMedia.writeWAV(to: harness.input + "/ok.wav", seconds: 0.1)
         try TinyMedia.writeCorrupt(to: harness.input + "/bad.wav")
+        try FileManager.default.copyItem(atPath: "\(Repository.root)/samples/still.png", toPath: harness.input + "/still.png")
         try harness.runOnce(harness.options(maxAttempts: 1))
         let ledger = ["--ledger", harness.output + "/kino-ledger.sqlite"]
         func kino(_ arguments: [String]) throws -> (Int32, String) {
@@ -115,9 +116,14 @@ struct WatchCrashTests {
         let (listed, list) = try kino(["ledger", "list", "--json"])
         #expect(listed == 0)
         let entries = try JSONDecoder().decode([LedgerEntry].self, from: Data(list.utf8))
-        #expect(Dictionary(uniqueKeysWithValues: entries.map { ($0.output, $0.state) }) == ["ok": .done, "bad": .quarantined])
+        #expect(Dictionary(uniqueKeysWithValues: entries.map { ($0.output, $0.state) })
+                == ["ok": .done, "bad": .rejected, "still": .quarantined])
         let (shown, show) = try kino(["ledger", "show", harness.input + "/bad.wav"])
-        #expect(shown == 0 && show.contains("quarantined") && show.contains("stage 'probe'"))
+        #expect(shown == 0 && show.contains("rejected") && show.contains("not a media file"))
+        let (filtered, rejected) = try kino(["ledger", "list", "--state", "rejected"])
+        #expect(filtered == 0 && rejected.contains("bad.wav") && !rejected.contains("ok.wav"))
+        let (summarised, summary) = try kino(["ledger", "list", "--summary"])
+        #expect(summarised == 0 && summary.contains("rejected 1") && summary.contains("quarantined 1") && summary.contains("done 1"))
         #expect(try kino(["ledger", "retry", harness.input + "/bad.wav"]).0 == 0)
         #expect(try Ledger(path: harness.output + "/kino-ledger.sqlite").entry(path: harness.path("bad.wav"))?.state == .queued)
         #expect(try kino(["ledger", "forget", harness.input + "/ok.wav"]).0 == 0)
