@@ -131,6 +131,8 @@ public final class Ledger: @unchecked Sendable {
         return (UInt64(info.st_dev), UInt64(info.st_ino))
     }
 
+    private static let lostNote = " (a new ledger there treats every file as new: restore the old one to avoid reprocessing)"
+
     /// Why the ledger file is no longer the one this ledger writes to, or `nil` while it is.
     ///
     /// SQLite keeps writing to a deleted (or renamed-over) database through its open descriptor
@@ -142,10 +144,11 @@ public final class Ledger: @unchecked Sendable {
         if stat(path, &info) != 0 {
             let cause = errno == ENOENT ? "the file was deleted while the watcher was using it"
                                         : "cannot check the file: \(String(cString: strerror(errno)))"
-            return .ledger(path: path, operation: "check", message: cause)
+            return .ledger(path: path, operation: "stopped", message: cause + Self.lostNote)
         }
         if UInt64(info.st_dev) != identity.dev || UInt64(info.st_ino) != identity.ino {
-            return .ledger(path: path, operation: "check", message: "the file was replaced by another while the watcher was using it")
+            return .ledger(path: path, operation: "stopped",
+                           message: "the file was replaced by another while the watcher was using it" + Self.lostNote)
         }
         return nil
     }

@@ -74,5 +74,7 @@ struct WatchCommand: ParsableCommand {
 /// A timestamped log line on standard error.
 func log(_ text: String) {
     let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withInternetDateTime])
-    FileHandle.standardError.write(Data("\(stamp) \(text)\n".utf8))
+    // `write(contentsOf:)` throws where `write(_:)` would trap: a log on a full disk must not
+    // crash the watcher.
+    try? FileHandle.standardError.write(contentsOf: Data("\(stamp) \(text)\n".utf8))
 }
