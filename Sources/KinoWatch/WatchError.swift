@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// The one error type of KinoWatch.
 public enum WatchError: Error, LocalizedError, Sendable, Equatable {
@@ -41,5 +42,19 @@ public enum WatchError: Error, LocalizedError, Sendable, Equatable {
             return message
         case .unknownFile: return "not in the ledger"
         }
+    }
+
+    /// A plain cause for any error: `strerror`'s text for a POSIX error, also when Foundation
+    /// wraps one in a `CocoaError` (whose description would otherwise be a raw
+    /// `Error Domain=NSCocoaErrorDomain Code=… UserInfo={…}` dump on Linux).
+    public static func cause(of error: any Error) -> String {
+        if let error = error as? WatchError { return error.cause }
+        let ns = error as NSError
+        for candidate in [ns, ns.userInfo[NSUnderlyingErrorKey] as? NSError].compactMap({ $0 })
+        where candidate.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(candidate.code)))
+        }
+        if let text = ns.userInfo[NSLocalizedDescriptionKey] as? String { return text }
+        return error.localizedDescription
     }
 }

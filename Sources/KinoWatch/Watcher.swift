@@ -199,7 +199,7 @@ public final class Watcher: @unchecked Sendable {
     @discardableResult
     private func fail(_ error: any Error, log: (WatchEvent) -> Void = { _ in }) -> Bool {
         guard let error = error as? WatchError, case .ledger = error else {
-            log(.warning(error.localizedDescription))
+            log(.warning((error as? WatchError)?.localizedDescription ?? WatchError.cause(of: error)))
             return false
         }
         let first = lock.withLock { () -> Bool in

@@ -253,6 +253,9 @@ struct WatchHonestyTests {
             let text = error.localizedDescription
             return text.contains(harness.directory.file("file")) && text.contains("Not a directory") && !text.contains("Domain=")
         }
+        // Foundation's wrapping of an errno (what FileHandle throws on Linux) comes out as the errno's text.
+        let wrapped = CocoaError(.fileReadUnknown, userInfo: [NSUnderlyingErrorKey: NSError(domain: NSPOSIXErrorDomain, code: Int(EIO))])
+        #expect(WatchError.cause(of: wrapped) == "Input/output error")
         options = harness.options()
         options.directory = harness.directory.file("nowhere")
         #expect(throws: WatchError.notADirectory(path: harness.directory.file("nowhere"))) { _ = try Watcher(options: options) }
