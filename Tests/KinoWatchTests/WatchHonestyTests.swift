@@ -261,3 +261,32 @@ struct WatchHonestyTests {
         #expect(throws: WatchError.notADirectory(path: harness.directory.file("nowhere"))) { _ = try Watcher(options: options) }
     }
 }
+
+@Suite("Watch folder: outcomes and log lines")
+struct WatchOutcomeTests {
+    @Test("summaries map to ledger outcomes; damaged says what was wrong; the log says rejected, damaged, retried, quarantined")
+    func outcomes() {
+        var damaged = FileSummary(input: "/in/d.mp4", status: .damaged, output: "/out/d")
+        damaged.damage = FileSummary.Damage(streams: [
+            .init(stream: "video:0", decodeErrors: 3, corruptFrames: 1, reachedSeconds: 4, expectedSeconds: 6, firstErrors: ["bad slice"]),
+        ])
+        #expect(Watcher.outcome(of: damaged)
+                == .damaged("video:0: 3 decode error(s), 1 corrupt frame(s), reached 4.00 of 6.00 s (first: bad slice)"))
+        let rejected = FileSummary(input: "/in/r.txt", status: .rejected,
+                                   error: .init(stage: "probe", seconds: nil, message: "not a media file"))
+        #expect(Watcher.outcome(of: rejected) == .rejected("not a media file"))
+        #expect(Watcher.outcome(of: FileSummary(input: "/in/c", status: .completed)) == .done)
+        let failed = FileSummary(input: "/in/f", status: .failed, error: .init(stage: "decode", seconds: 1.5, message: "boom"))
+        #expect(Watcher.outcome(of: failed) == .failed("stage 'decode' at 1.500 s: boom"))
+
+        func entry(_ state: LedgerEntry.State, error: String? = nil) -> LedgerEntry {
+            LedgerEntry(id: 1, path: "/in/x", size: 1, mtime: 1, fingerprint: "f", state: state, attempts: 2, lastError: error,
+                        output: "x", retryAt: 14, updatedAt: 10)
+        }
+        #expect(WatchEvent.finished(entry(.rejected, error: "not a media file"), rejected).line
+                == "/in/x: rejected: not a media file; recorded once, no output, not retried")
+        #expect(WatchEvent.finished(entry(.damaged, error: "video:0: …"), damaged).line.hasSuffix("damaged (video:0: …): outputs kept, not retried"))
+        #expect(WatchEvent.finished(entry(.quarantined), failed).line.contains("quarantined after 2 attempt(s)"))
+        #expect(WatchEvent.finished(entry(.failed), failed).line.hasSuffix("attempt 2 failed, retried in 4.0 s"))
+    }
+}
