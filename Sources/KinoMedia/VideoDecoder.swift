@@ -66,6 +66,8 @@ public final class VideoDecoder: @unchecked Sendable {
     /// While seeking forward to a target, packets decoded before the target's own packet may skip
     /// non-reference frames: no other frame depends on them, so the result stays exact.
     private var skipNonReferenceBefore: Int64?
+    /// Packets of our stream sent to the decoder since it was opened.
+    private var packetsSent = 0
 
     /// Opens the best video stream of `path`.
     /// - Throws: `MediaError` (`.notFound`, `.notMedia`, `.noStream`, `.unsupported`, …).
@@ -184,6 +186,7 @@ public final class VideoDecoder: @unchecked Sendable {
                 continue
             }
             if let p = position { position = (p.frame, dts) }
+            packetsSent += 1
             return
         }
     }
@@ -248,6 +251,14 @@ public final class VideoDecoder: @unchecked Sendable {
         guard idx.hasPresentationTimestamps else { return try frameByCounting(index, in: idx) }
         var candidates = keyframeCandidates(for: index, in: idx)
         if let p = position, p.frame < index, let k = candidates.first, k.dts <= p.dts {
+            if let f = try decodeForward(to: index, in: idx) { return f }
+        }
+        // A fresh decoder stands at the start of the file: a target in the first group needs no
+        // seek (and some demuxers, image2 with a single JPEG among them, cannot seek back to a
+        // packet that stream probing already read).
+        if packetsSent == 0, !draining, let first = idx.seekPoints.first,
+           candidates.contains(where: { $0.decodeOrder == first.decodeOrder }) {
+            position = (-1, Int64.min)
             if let f = try decodeForward(to: index, in: idx) { return f }
         }
         while !candidates.isEmpty {

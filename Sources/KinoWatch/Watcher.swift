@@ -248,7 +248,6 @@ public final class Watcher: @unchecked Sendable {
                 return stopping && summary.status == .cancelled
             }
             let outcome = Self.outcome(of: summary)
-            if case .rejected = outcome, summary.status == .failed { removeLeftover(entry) }
             var recorded = entry
             do {
                 recorded.state = try ledger.finish(entry, outcome: outcome, interrupted: interrupted,
@@ -274,9 +273,6 @@ public final class Watcher: @unchecked Sendable {
             return .damaged(summary.damage.map(describe) ?? "decoding errors")
         case .rejected:
             return .rejected(summary.error?.message ?? "not a media file")
-        case .failed where summary.error?.stage == "probe" && summary.error?.message.contains("not a media file") == true:
-            // Until ProcessRunner reports `.rejected` itself (issue 12): its probe failure says so.
-            return .rejected(summary.error?.message ?? "not a media file")
         case .failed, .cancelled:
             return .failed(summary.error.map { failure in
                 "stage '\(failure.stage)'" + (failure.seconds.map { String(format: " at %.3f s", $0) } ?? "") + ": \(failure.message)"
@@ -294,15 +290,6 @@ public final class Watcher: @unchecked Sendable {
             if let first = stream.firstErrors.first { text += " (first: \(first))" }
             return text
         }.joined(separator: "; ")
-    }
-
-    /// A runner that still made a work folder for an input that is not media: remove it if it
-    /// holds nothing but its summary, so a rejected file leaves no output behind.
-    private func removeLeftover(_ entry: LedgerEntry) {
-        let folder = OutputFolder(root: options.outputDirectory, name: entry.output).workPath
-        guard let contents = try? FileManager.default.contentsOfDirectory(atPath: folder),
-              contents.allSatisfy({ $0 == "summary.json" }) else { return }
-        try? FileManager.default.removeItem(atPath: folder)
     }
 
     /// Rows left `running` whose run published its folder before the result was recorded (the

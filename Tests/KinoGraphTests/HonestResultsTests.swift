@@ -11,41 +11,6 @@ private func runner(_ out: String) -> ProcessRunner {
     ProcessRunner(options: ProcessOptions(outputDirectory: out, library: library, computeSlots: 2))
 }
 
-/// Damaged inputs made from one clean 4 s clip (index at the front), once per test process.
-private enum DamagedInputs {
-    static let folder = TemporaryDirectory()
-    static let clean = folder.file("clean.mp4")
-    static let made: Result<Void, any Error> = Result {
-        _ = try runTool("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=4",
-                                   "-f", "lavfi", "-i", "sine=f=440:d=4", "-c:v", "libx264", "-g", "25", "-pix_fmt", "yuv420p",
-                                   "-c:a", "aac", "-movflags", "+faststart", clean])
-    }
-
-    /// The clean clip cut at `fraction` of its bytes: the index promises 4 s, the data ends early.
-    static func truncated(_ fraction: Double, name: String) throws -> String {
-        try made.get()
-        let data = try Data(contentsOf: URL(fileURLWithPath: clean))
-        let path = folder.file(name)
-        try data.prefix(Int(Double(data.count) * fraction)).write(to: URL(fileURLWithPath: path))
-        return path
-    }
-
-    /// The clean clip with `count` bytes after its first fifth overwritten (a fixed pseudo-random pattern).
-    static func corrupted(count: Int, name: String) throws -> String {
-        try made.get()
-        var data = try Data(contentsOf: URL(fileURLWithPath: clean))
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        func next() -> UInt64 { state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return state >> 33 }
-        for _ in 0..<count {
-            let at = data.count / 5 + Int(next() % UInt64(data.count - data.count / 5))
-            data[at] = UInt8(truncatingIfNeeded: next())
-        }
-        let path = folder.file(name)
-        try data.write(to: URL(fileURLWithPath: path))
-        return path
-    }
-}
-
 /// Every output a summary lists exists, relative to the folder the summary sits in.
 private func expectOutputsExist(_ summary: FileSummary, sourceLocation: SourceLocation = #_sourceLocation) {
     guard let folder = summary.output else { return }
@@ -60,10 +25,10 @@ private func expectOutputsExist(_ summary: FileSummary, sourceLocation: SourceLo
 struct HonestResultsTests {
     @Test("a clean clip completes, reports no damage and no more media time than it has")
     func clean() throws {
-        try DamagedInputs.made.get()
+        try DamagedMedia.made.get()
         let out = TemporaryDirectory()
         defer { out.cleanup() }
-        let summary = runner(out.path).process(DamagedInputs.clean, name: "clean")
+        let summary = runner(out.path).process(DamagedMedia.clean, name: "clean")
         #expect(summary.status == .completed, "\(summary.line)")
         #expect(summary.damage == nil)
         let seconds = try #require(summary.mediaSeconds)
@@ -76,7 +41,7 @@ struct HonestResultsTests {
 
     @Test("a file cut short is damaged, says how far it got, and keeps what it read")
     func truncated() throws {
-        let input = try DamagedInputs.truncated(0.45, name: "cut.mp4")
+        let input = try DamagedMedia.truncated(0.45, name: "cut.mp4")
         let out = TemporaryDirectory()
         defer { out.cleanup() }
         let summary = runner(out.path).process(input, name: "cut")
@@ -95,7 +60,7 @@ struct HonestResultsTests {
 
     @Test("a few hundred corrupted bytes make a damaged run with counted errors, not a completed one")
     func corrupted() throws {
-        let input = try DamagedInputs.corrupted(count: 300, name: "bits.mp4")
+        let input = try DamagedMedia.corrupted(count: 300, name: "bits.mp4")
         let out = TemporaryDirectory()
         defer { out.cleanup() }
         let summary = runner(out.path).process(input, name: "bits")
@@ -176,7 +141,7 @@ struct HonestResultsTests {
 
     @Test("kino process: a damaged file exits 3 and is listed as damaged; --accept-damaged exits 0")
     func exitStatus() throws {
-        let input = try DamagedInputs.truncated(0.45, name: "cli-cut.mp4")
+        let input = try DamagedMedia.truncated(0.45, name: "cli-cut.mp4")
         let out = TemporaryDirectory()
         defer { out.cleanup() }
         let plain = try KinoBinary.run(["process", input, Repository.sample("speech.wav"), "-o", out.file("a")])
