@@ -1,4 +1,5 @@
 import Foundation
+import KinoMedia
 
 /// Runs a checked ``Graph`` on Dispatch and reports what happened.
 ///
@@ -109,8 +110,7 @@ final class RunState: Sendable {
 
 /// A readable message for any error: `LocalizedError`'s description when there is one.
 func describe(_ error: any Error) -> String {
-    if let localized = error as? any LocalizedError, let text = localized.errorDescription { return text }
-    return String(describing: error)
+    plainDescription(of: error)
 }
 
 /// Monotonic seconds, for busy-time accounting.

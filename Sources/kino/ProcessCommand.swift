@@ -58,13 +58,13 @@ struct ProcessCommand: ParsableCommand {
         let failed = summaries.filter { $0.status == .failed || $0.status == .rejected }
         let damaged = summaries.filter { $0.status == .damaged }
         if !failed.isEmpty {
-            FileHandle.standardError.write(Data("kino: \(failed.count) of \(summaries.count) file(s) failed:\n".utf8))
-            for summary in failed { FileHandle.standardError.write(Data("  \(summary.line)\n".utf8)) }
+            writeStandardError("kino: \(failed.count) of \(summaries.count) file(s) failed:\n")
+            for summary in failed { writeStandardError("  \(summary.line)\n") }
         }
         if !damaged.isEmpty {
             let verdict = acceptDamaged ? "accepted (--accept-damaged)" : "exit status 3"
-            FileHandle.standardError.write(Data("kino: \(damaged.count) of \(summaries.count) file(s) damaged, processed as far as they read; \(verdict):\n".utf8))
-            for summary in damaged { FileHandle.standardError.write(Data("  \(summary.line)\n".utf8)) }
+            writeStandardError("kino: \(damaged.count) of \(summaries.count) file(s) damaged, processed as far as they read; \(verdict):\n")
+            for summary in damaged { writeStandardError("  \(summary.line)\n") }
         }
         if let status = trap.exitStatus { throw ExitCode(status) }
         if !failed.isEmpty || summaries.contains(where: { $0.status == .cancelled }) { throw ExitCode(1) }

@@ -83,7 +83,7 @@ final class ProgressDisplay: @unchecked Sendable {
     }
 
     private func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        writeStandardError(text)
     }
 
     private static func terminalWidth() -> Int {
