@@ -1,5 +1,5 @@
 import Foundation
-import KinoMedia
+import KinoFiles
 
 /// Runs a checked ``Graph`` on Dispatch and reports what happened.
 ///

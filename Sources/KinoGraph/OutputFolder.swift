@@ -1,4 +1,5 @@
 import Foundation
+import KinoFiles
 
 /// The per-file output folder of `kino process` and `kino watch`, made visible atomically.
 ///
@@ -31,7 +32,7 @@ public struct OutputFolder: Sendable, Equatable {
     public func prepare() throws {
         let files = FileManager.default
         if files.fileExists(atPath: workPath) { try files.removeItem(atPath: workPath) }
-        try files.createDirectory(atPath: workPath, withIntermediateDirectories: true)
+        try AtomicFile.makeDirectories(workPath)
     }
 
     /// Renames the work folder to the final name, replacing an earlier result.

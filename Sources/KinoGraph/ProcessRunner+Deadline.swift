@@ -1,4 +1,5 @@
 import Foundation
+import KinoFiles
 
 /// Decides, once, who reports a file: the run itself or a caller that gave up waiting for it.
 final class RunOwnership: Sendable {
@@ -51,7 +52,7 @@ extension ProcessRunner {
                                   error: FileSummary.Failure(stage: "timeout", seconds: nil, message: message),
                                   wallSeconds: Date().timeIntervalSince(started), startedAt: started)
         if hasFolder {
-            try? summary.jsonData().write(to: URL(fileURLWithPath: "\(folder.workPath)/summary.json"), options: .atomic)
+            try? AtomicFile.write(summary.jsonData(), to: "\(folder.workPath)/summary.json")
         }
         events(.finished(index: index, summary: summary))
         return summary

@@ -1,5 +1,6 @@
 import Foundation
 import KinoMedia
+import KinoFiles
 
 /// Settings of ``ProcessRunner``; the CLI fills them from `kino process` options.
 public struct ProcessOptions: Sendable {
@@ -239,13 +240,13 @@ public final class ProcessRunner: Sendable {
         if publishes { summary.output = folder.finalPath }
         if writeSummary {
             do {
-                try summary.jsonData().write(to: URL(fileURLWithPath: "\(folder.workPath)/summary.json"), options: .atomic)
+                try AtomicFile.write(summary.jsonData(), to: "\(folder.workPath)/summary.json")
                 if publishes { try folder.publish() }
             } catch {
                 summary.status = .failed
                 summary.output = folder.workPath
                 summary.error = FileSummary.Failure(stage: "output", seconds: nil, message: describe(error))
-                try? summary.jsonData().write(to: URL(fileURLWithPath: "\(folder.workPath)/summary.json"), options: .atomic)
+                try? AtomicFile.write(summary.jsonData(), to: "\(folder.workPath)/summary.json")
             }
         }
         events(.finished(index: index, summary: summary))

@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import KinoFiles
 
 /// The one place FFmpeg return codes become Swift control flow or a `MediaError`.
 enum FF {
@@ -88,18 +89,7 @@ public func checkInputFile(_ path: String, operation: String = "opening") throws
 }
 
 /// Writes to a temporary sibling and renames into place, so a crash never leaves a half-written file.
-func temporarySibling(of path: String) -> String {
-    let url = URL(fileURLWithPath: path)
-    let dir = url.deletingLastPathComponent().path
-    let name = url.lastPathComponent
-    // Keep the extension last: FFmpeg picks muxers from it.
-    return "\(dir)/.\(UUID().uuidString.prefix(8)).tmp-\(name)"
-}
+func temporarySibling(of path: String) -> String { AtomicFile.temporarySibling(of: path) }
 
-func moveIntoPlace(_ temporary: String, _ final: String) throws {
-    if rename(temporary, final) != 0 {
-        let message = String(cString: strerror(errno))
-        unlink(temporary)
-        throw MediaError(.io, operation: "renaming output into place", path: final, message: message)
-    }
-}
+/// Renames a finished temporary over `final`, refusing to replace anything but a regular file.
+func moveIntoPlace(_ temporary: String, _ final: String) throws { try AtomicFile.moveIntoPlace(temporary, final) }

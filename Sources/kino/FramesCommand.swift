@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KinoFiles
 import KinoMedia
 
 struct FramesCommand: ParsableCommand {
@@ -54,7 +55,7 @@ struct FramesCommand: ParsableCommand {
             let index = try decoder.frameIndex()
             let requests = try selection.requests(in: index, path: file)
             requestCount = requests.count
-            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            try AtomicFile.makeDirectories(output)
             var rows: [FrameRow] = []
             let digits = max(6, String(index.count).count)
             // One row per request; a frame asked for twice is decoded and written once.
@@ -177,12 +178,7 @@ func parseList<T: LosslessStringConvertible>(_ text: String, as: T.Type, option:
     return values
 }
 
-/// Writes text to a temporary sibling, then renames it into place.
+/// Writes text to a temporary sibling, then renames it into place (never over a non-regular file).
 func writeAtomically(_ text: String, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
-    try Data(text.utf8).write(to: temporary)
-    guard rename(temporary.path, path) == 0 else {
-        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-    }
+    try AtomicFile.write(Data(text.utf8), to: path)
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KinoMedia
+import KinoFiles
 
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

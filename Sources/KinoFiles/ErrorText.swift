@@ -7,7 +7,10 @@ import Foundation
 /// become `cannot write 'out/clip/summary.json': no space left on device` — the path and the
 /// operating system's cause, never a raw `Error Domain=… UserInfo={…}` dump.
 public func plainDescription(of error: any Error) -> String {
-    if let media = error as? MediaError { return media.errorDescription ?? media.message }
+    if let own = error as? FileError { return own.errorDescription ?? own.cause }
+    if let localized = error as? any LocalizedError, !(error is CocoaError), let text = localized.errorDescription {
+        return text
+    }
     let ns = error as NSError
     if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {
         return FileErrorText(ns).sentence
