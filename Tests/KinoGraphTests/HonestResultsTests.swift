@@ -152,4 +152,24 @@ struct HonestResultsTests {
         #expect(accepted.status == 0, "\(accepted.errors)")
         #expect(accepted.errors.contains("accepted (--accept-damaged)"))
     }
+
+    @Test("a valid 4000×2 picture is refused with the sizes, not fitted into a 448,000×224 frame")
+    func extremeAspect() throws {
+        let folder = TemporaryDirectory()
+        defer { folder.cleanup() }
+        let wide = folder.file("wide.png")
+        _ = try runTool("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "color=c=gray:s=4000x2", "-frames:v", "1", wide])
+        let before = residentMemory()
+        let summary = runner(folder.file("out")).process(wide, name: "wide")
+        #expect(summary.status == .failed)
+        #expect(summary.error?.message.contains("would be 448000×224") == true, "\(summary.line)")
+        #expect(residentMemory() - before < 500 << 20)
+        let format = PictureFormat(shortSide: 224)
+        #expect(throws: MediaError.self) { try format.checkBounds(sourceWidth: 4000, sourceHeight: 2) }
+        #expect(throws: MediaError.self) { try format.checkBounds(sourceWidth: 1000, sourceHeight: 20) }
+        try format.checkBounds(sourceWidth: 1920, sourceHeight: 1080)
+        try PictureFormat(width: 224, height: 224).checkBounds(sourceWidth: 4000, sourceHeight: 2)   // an exact stretch is fine
+        try PictureFormat().checkBounds(sourceWidth: 9000, sourceHeight: 9000)                      // no resize, no bound
+        #expect(throws: MediaError.self) { try PictureFormat(width: 20000, height: 20000).checkBounds(sourceWidth: 64, sourceHeight: 64) }
+    }
 }
