@@ -88,4 +88,17 @@ struct OutputSafetyTests {
         let denied = CocoaError(.fileReadNoPermission, userInfo: [NSFilePathErrorKey: "/secret"])
         #expect(plainDescription(of: denied) == "cannot read '/secret': permission denied")
     }
+
+    @Test("a file name that is not UTF-8 is reported as such, not as a plain 'not found'")
+    func nonUTF8Name() throws {
+        let dir = TemporaryDirectory("kino-out")
+        defer { dir.cleanup() }
+        let binary = try #require(KinoBinary.path)
+        // The name is made and passed by the shell: Swift strings cannot hold the byte 0xE9 alone.
+        let script = "cd '\(dir.path)' && cp '\(Repository.sample("speech.wav"))' \"$(printf 'caf\\351.wav')\" && "
+            + "'\(binary)' probe \"$(printf 'caf\\351.wav')\" 2>&1; echo \"rc=$?\""
+        let text = String(decoding: try runTool("sh", ["-c", script]), as: UTF8.self)
+        #expect(text.contains("not valid UTF-8"), "\(text)")
+        #expect(text.contains("rc=1"))
+    }
 }
