@@ -243,9 +243,15 @@ public final class ProcessRunner: Sendable {
                 try AtomicFile.write(summary.jsonData(), to: "\(folder.workPath)/summary.json")
                 if publishes { try folder.publish() }
             } catch {
-                summary.status = .failed
                 summary.output = folder.workPath
-                summary.error = FileSummary.Failure(stage: "output", seconds: nil, message: describe(error))
+                if summary.status == .failed, var first = summary.error {
+                    // Keep the first cause (a sink that met the full disk first, say).
+                    first.message += "; then: \(describe(error))"
+                    summary.error = first
+                } else {
+                    summary.error = FileSummary.Failure(stage: "output", seconds: nil, message: describe(error))
+                }
+                summary.status = .failed
                 try? AtomicFile.write(summary.jsonData(), to: "\(folder.workPath)/summary.json")
             }
         }

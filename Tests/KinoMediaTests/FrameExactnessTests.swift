@@ -154,7 +154,8 @@ enum Clips {
     @Test func selectionsResolveToExactFrames() throws {
         let decoder = try VideoDecoder(path: Clips.longGOP)
         let index = try decoder.frameIndex()
-        #expect(try FrameSelection.count(5).resolve(in: index) == [0, 80, 160, 239, 319])
+        // ⌊k·319/4⌋, the rule of the pipeline's uniform sampler.
+        #expect(try FrameSelection.count(5).resolve(in: index) == [0, 79, 159, 239, 319])
         #expect(try FrameSelection.rate(1).resolve(in: index) == stride(from: 0, to: 320, by: 30).map { $0 })
         #expect(try FrameSelection.times([1.5, 3.0]).resolve(in: index) == [45, 90])
         #expect(throws: MediaError.self) { try FrameSelection.indices([320]).resolve(in: index) }
