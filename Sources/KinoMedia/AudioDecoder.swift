@@ -114,6 +114,12 @@ public final class AudioDecoder: @unchecked Sendable {
     /// Decodes the whole file into one chunk.
     public static func decodeAll(path: String, sampleRate: Int? = nil, mono: Bool = true,
                                  backend: AudioBackend = .auto) throws -> AudioChunk {
+        try decodeAllReporting(path: path, sampleRate: sampleRate, mono: mono, backend: backend).audio
+    }
+
+    /// Decodes the whole file into one chunk, with what the decoder met on the way.
+    public static func decodeAllReporting(path: String, sampleRate: Int? = nil, mono: Bool = true,
+                                          backend: AudioBackend = .auto) throws -> (audio: AudioChunk, health: DecodeHealth) {
         let decoder = try AudioDecoder(path: path, sampleRate: sampleRate, mono: mono, chunkFrames: 1 << 16, backend: backend)
         var all: [Float] = []
         var start: Double?
@@ -121,7 +127,8 @@ public final class AudioDecoder: @unchecked Sendable {
             if start == nil { start = chunk.seconds }
             all.append(contentsOf: chunk.samples)
         }
-        return AudioChunk(seconds: start ?? 0, sampleRate: decoder.sampleRate, channels: decoder.channels, samples: all)
+        return (AudioChunk(seconds: start ?? 0, sampleRate: decoder.sampleRate, channels: decoder.channels, samples: all),
+                decoder.health)
     }
 }
 

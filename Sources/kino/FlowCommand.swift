@@ -155,6 +155,14 @@ struct FlowCommand: ParsableCommand {
         // The stage's packet count includes the stream-info packet it passes on.
         let pairs = max(0, (report.stats("flow")?.packetsOut ?? 0) - 1)
         print(String(format: "%@: %d flow fields in %.1f s → %@", inputs[0], pairs, report.wallSeconds, output))
+        let damaged = report.streams.filter(\.health.isDamaged)
+        if !damaged.isEmpty {
+            for stream in damaged {
+                printWarning("\(inputs[0]): \(stream.stream) is damaged (\(stream.health.description))")
+            }
+            printWarning("\(inputs[0]): the flow covers what could be decoded; exit status 3")
+            throw ExitCode(3)
+        }
     }
 
     private func absolute(_ path: String) -> String { URL(fileURLWithPath: path).path }

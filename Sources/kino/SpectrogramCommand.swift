@@ -58,11 +58,13 @@ struct SpectrogramCommand: ParsableCommand {
     }
 
     func run() throws {
+        var health = DecodeHealth()
         do {
             // Refuse a device or folder at an output before any work.
             _ = try AtomicFile.destination(output)
             if let png { _ = try AtomicFile.destination(png) }
-            let audio = try AudioDecoder.decodeAll(path: file, sampleRate: sampleRate, mono: true)
+            let (audio, met) = try AudioDecoder.decodeAllReporting(path: file, sampleRate: sampleRate, mono: true)
+            health = met
             let (matrix, shape) = try compute(audio.samples)
             try AtomicFile.write(NumpyFile.encode(matrix.values, shape: shape), to: output)
             if let png {
@@ -78,6 +80,12 @@ struct SpectrogramCommand: ParsableCommand {
         } catch {
             printError(error)
             throw ExitCode(1)
+        }
+        // The spectrogram is written (what could be read), but a damaged input is not a clean success.
+        if health.isDamaged {
+            for message in health.messages { printWarning("\(file): \(message)") }
+            printWarning("\(file): the audio is damaged (\(health.description)); exit status 3")
+            throw ExitCode(3)
         }
     }
 

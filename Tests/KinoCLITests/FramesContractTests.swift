@@ -75,4 +75,17 @@ struct FramesContractTests {
         for row in list { if let file = row["file"] as? String { #expect(FileManager.default.fileExists(atPath: dir.file(file))) } }
         #expect(r.out.contains("wrote \(list.count - missing.count) of 12 requested frames"))
     }
+
+    @Test("kino spectrogram of a file cut short writes what it read, warns, and exits 3")
+    func damagedSpectrogram() throws {
+        let input = try DamagedMedia.truncated(0.45, name: "spectrogram-cut.mp4")
+        let dir = TemporaryDirectory("kino-frames")
+        defer { dir.cleanup() }
+        let r = try kino(["spectrogram", input, "-o", dir.file("s.npy")])
+        #expect(r.status == 3, "\(r.err)")
+        #expect(r.err.contains("the audio is damaged (stopped at"))
+        #expect(FileManager.default.fileExists(atPath: dir.file("s.npy")))
+        let clean = try kino(["spectrogram", DamagedMedia.clean, "-o", dir.file("c.npy")])
+        #expect(clean.status == 0, "\(clean.err)")
+    }
 }
