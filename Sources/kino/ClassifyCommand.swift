@@ -67,6 +67,12 @@ struct ClassifyCommand: ParsableCommand {
                 }
             }
             summarise(network, rows)
+            // Random access reads chosen frames only: how far it got says nothing of the file.
+            var health = decoder.health
+            health.expectedSeconds = nil
+            try Self.refuseCleanSuccess(file, health)
+        } catch let error as ExitCode {
+            throw error
         } catch let error as ValidationError {
             throw error
         } catch {
@@ -77,7 +83,7 @@ struct ClassifyCommand: ParsableCommand {
 
     /// AST over fbank windows of the whole file's audio.
     private func classifyAudio(_ network: ASTForAudioClassification) throws {
-        let audio = try AudioDecoder.decodeAll(path: file, sampleRate: 16000, mono: true)
+        let (audio, health) = try AudioDecoder.decodeAllReporting(path: file, sampleRate: 16000, mono: true)
         var options = ASTFeatureExtractor.Options()
         options.maxLength = network.configuration.maximumLength
         options.numMelBins = network.configuration.numberOfMelBins
@@ -96,6 +102,14 @@ struct ClassifyCommand: ParsableCommand {
             }
         }
         summarise(network, rows)
+        try Self.refuseCleanSuccess(file, health)
+    }
+
+    /// Labels of a damaged input were printed, but it is not a clean success: warn, exit 3.
+    static func refuseCleanSuccess(_ file: String, _ health: DecodeHealth) throws {
+        guard health.isDamaged else { return }
+        printWarning("\(file): the input is damaged (\(health.description)); the labels cover what could be decoded; exit status 3")
+        throw ExitCode(3)
     }
 
     /// Frame indices of every window; clip windows past the end repeat the last frame.
