@@ -125,23 +125,24 @@ struct FlowCommand: ParsableCommand {
             yaml += "  - {id: sample, kind: sample, inputs: [video], options: {mode: fps, fps: \(fps)}}\n"
             upstream = "sample"
         }
-        let floOption = floDir.map { ", flo_dir: \"\(absolute($0))\"" } ?? ""
+        // Sink paths in a pipeline are relative to its output folder; the outputs a user names on
+        // the command line may be anywhere, so the folder here is `/` and each path is given from it.
+        let floOption = floDir.map { ", flo_dir: \"\(fromRoot($0))\"" } ?? ""
         yaml += """
           - {id: flow, kind: flow, inputs: [\(upstream)], options: {preset: \(preset), threads: \(threads)\(floOption)}}
           - {id: colours, kind: flow-viz, inputs: [flow], options: {max_radius: \(radius)}}
-          - {id: out, kind: video, inputs: [colours], options: {path: "\(outURL.path)"}}
+          - {id: out, kind: video, inputs: [colours], options: {path: "\(fromRoot(output))"}}
 
         """
         if let stats {
             yaml += """
               - {id: stats, kind: flow-stats, inputs: [flow]}
-              - {id: motion, kind: jsonl, inputs: [stats], options: {path: "\(absolute(stats))"}}
+              - {id: motion, kind: jsonl, inputs: [stats], options: {path: "\(fromRoot(stats))"}}
 
             """
         }
         let spec = try PipelineSpec.parse(yaml: yaml)
-        let graph = try spec.makeGraph(context: BuildContext(inputPath: inputs[0],
-                                                             outputDirectory: outURL.deletingLastPathComponent().path))
+        let graph = try spec.makeGraph(context: BuildContext(inputPath: inputs[0], outputDirectory: "/"))
         let trap = SignalTrap()
         let report = GraphRunner(graph: graph).run(cancel: trap.token)
         guard report.status == .completed else {
@@ -165,5 +166,8 @@ struct FlowCommand: ParsableCommand {
         }
     }
 
-    private func absolute(_ path: String) -> String { URL(fileURLWithPath: path).path }
+    /// `path` made absolute and normalised, without its leading `/`: relative to the root folder.
+    private func fromRoot(_ path: String) -> String {
+        String(URL(fileURLWithPath: path).standardizedFileURL.path.drop(while: { $0 == "/" }))
+    }
 }
