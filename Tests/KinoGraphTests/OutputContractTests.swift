@@ -200,6 +200,21 @@ struct TypedOptionTests {
         }
     }
 
+    @Test("kino pipeline kinds lists every kind and option from the declarations")
+    func listing() throws {
+        let result = try KinoBinary.run(["pipeline", "kinds", "--options"])
+        #expect(result.status == 0, "\(result.errors)")
+        for kind in StageRegistry.builtIn.kinds.values {
+            #expect(result.output.contains("\(kind.name): \(kind.summary)"))
+            for option in kind.options {
+                #expect(result.output.contains("  \(option.name) — \(option.expected)"), "\(kind.name).\(option.name)")
+            }
+        }
+        #expect(result.output.contains("  quality — an integer in 1…100; default 90"))
+        let unknown = try KinoBinary.run(["pipeline", "kinds", "nope"])
+        #expect(unknown.status == 1 && unknown.errors.contains("unknown kind 'nope'"))
+    }
+
     @Test("every bundled pipeline still builds and checks valid")
     func bundled() throws {
         let folder = "\(Repository.root)/pipelines"
