@@ -48,7 +48,9 @@ public struct OutputPath: Sendable, Hashable, CustomStringConvertible {
     public init(checking text: String, allowAbsolute: Bool = false) throws(Problem) {
         let absolute = text.hasPrefix("/")
         if absolute && !allowAbsolute { throw .absolute }
-        let parts = text.split(separator: "/", omittingEmptySubsequences: true).map(String.init).filter { $0 != "." }
+        // A path the user gave on the command line may climb; only its final place matters.
+        let given = absolute ? URL(fileURLWithPath: text).standardizedFileURL.path : text
+        let parts = given.split(separator: "/", omittingEmptySubsequences: true).map(String.init).filter { $0 != "." }
         if parts.contains("..") { throw .parent }
         guard let first = parts.first, let last = parts.last else { throw .empty }
         if !absolute {

@@ -122,6 +122,34 @@ struct OutputContractTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).allSatisfy { $0.hasSuffix(".yaml") })
     }
 
+    @Test("a graph a command builds from its own arguments may name absolute paths, still without collisions")
+    func unconfined() throws {
+        let context = BuildContext(outputDirectory: "/tmp/kino-out", confinesOutputs: false)
+        let graph = try PipelineSpec.parse(yaml: pipeline([("jsonl", "{path: /tmp/a/../b.jsonl}")])).makeGraph(context: context)
+        #expect((graph.node("s0")?.stage as? JSONLSink)?.path == "/tmp/b.jsonl")
+        let twice = pipeline([("jsonl", "{path: /tmp/b.jsonl}"), ("jsonl", "{path: /tmp//b.jsonl}")])
+        #expect(throws: GraphError.self) { try PipelineSpec.parse(yaml: twice).makeGraph(context: context) }
+    }
+
+    @Test("kino process refuses a pipeline writing outside -o before any file is processed")
+    func processRefuses() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.cleanup() }
+        let yaml = """
+        name: escape
+        stages:
+          - {id: a, kind: decode, options: {stream: audio}}
+          - {id: m, kind: measure, inputs: [a]}
+          - {id: out, kind: jsonl, inputs: [m], options: {path: ../escape.jsonl}}
+        """
+        try yaml.write(toFile: directory.file("escape.yaml"), atomically: true, encoding: .utf8)
+        let result = try KinoBinary.run(["process", Repository.sample("speech.wav"), "--pipeline", directory.file("escape.yaml"),
+                                         "-o", directory.file("out")])
+        #expect(result.status == 2, "\(result.errors)")
+        #expect(result.errors.contains("line 5: stage 'out' option 'path': output path '../escape.jsonl'"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["escape.yaml"])
+    }
+
     @Test("a run of a valid pipeline writes only inside the output folder")
     func runStaysInside() throws {
         let root = TemporaryDirectory()
