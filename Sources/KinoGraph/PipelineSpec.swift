@@ -67,7 +67,7 @@ public struct PipelineSpec: Sendable, Equatable {
         }
         let reader = YAMLReader(context: "pipeline")
         try reader.onlyKeys(mapping, ["name", "description", "stages"])
-        let name = try reader.string(mapping, "name", required: true) ?? ""
+        let name = try reader.requiredString(mapping, "name")
         let description = try reader.string(mapping, "description", required: false) ?? ""
         guard let stagesNode = mapping["stages"] else {
             throw GraphError.invalidPipeline(message: "pipeline needs a 'stages' list", line: root.mark?.line)
@@ -84,10 +84,10 @@ public struct PipelineSpec: Sendable, Equatable {
             throw GraphError.invalidPipeline(message: "each stage must be a mapping with 'id' and 'kind'", line: line)
         }
         let idReader = YAMLReader(context: "stage")
-        let id = try idReader.string(mapping, "id", required: true)!
+        let id = try idReader.requiredString(mapping, "id")
         let reader = YAMLReader(context: "stage '\(id)'")
         try reader.onlyKeys(mapping, NodeKeys.all)
-        let kind = try reader.string(mapping, "kind", required: true)!
+        let kind = try reader.requiredString(mapping, "kind")
         var inputs: [String] = []
         if let node = mapping["inputs"] {
             guard let items = node.sequence else {
