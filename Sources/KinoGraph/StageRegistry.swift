@@ -218,7 +218,8 @@ public struct RawOption: Sendable, Equatable {
     }
 }
 
-/// The checked options of one stage, defaults filled in.
+/// The checked options of one stage, defaults filled in, read by name: only for kinds made with
+/// the untyped ``StageKind`` initializer (built-in kinds get their ``StageOptionSet`` instead).
 public struct StageOptions: Sendable, Equatable {
     /// The id of the stage they belong to, for error messages.
     public var stage: String
