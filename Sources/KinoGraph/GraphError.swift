@@ -23,12 +23,17 @@ public enum GraphError: Error, LocalizedError, Sendable, Equatable {
     case invalidPipeline(message: String, line: Int?)
     /// A stage kind that the registry does not know.
     case unknownKind(stage: String, kind: String, known: [String], line: Int?)
-    /// An option that the stage kind does not declare.
-    case unknownOption(stage: String, option: String, known: [String], line: Int?)
+    /// An option that the stage kind does not declare; `known` lists the kind's options.
+    case unknownOption(stage: String, kind: String, option: String, known: [String], line: Int?)
     /// An option of the wrong type or outside its allowed values.
     case invalidOption(stage: String, option: String, expected: String, got: String, line: Int?)
     /// A required option was not given.
     case missingOption(stage: String, option: String, line: Int?)
+    /// An output path that could leave the file's output folder or overwrite what Kino writes
+    /// (absolute, `..`, empty, `summary.json`, a hidden or `.incomplete` name).
+    case invalidOutputPath(stage: String, option: String, path: String, reason: String, line: Int?)
+    /// Two outputs of one pipeline are the same path, or one lies inside the other's folder.
+    case outputCollision(stage: String, path: String, other: String, otherPath: String, line: Int?)
     /// A stage got input it cannot handle (a missing total, a sample-rate change).
     case invalidInput(stage: String, message: String)
     /// A stage threw while running; `seconds` is the media time of the packet it was handling.
@@ -54,13 +59,20 @@ public enum GraphError: Error, LocalizedError, Sendable, Equatable {
             return at(line) + message
         case .unknownKind(let stage, let kind, let known, let line):
             return at(line) + "stage '\(stage)' has unknown kind '\(kind)' (known: \(known.joined(separator: ", ")))"
-        case .unknownOption(let stage, let option, let known, let line):
-            let list = known.isEmpty ? "it takes no options" : "known: \(known.joined(separator: ", "))"
+        case .unknownOption(let stage, let kind, let option, let known, let line):
+            let list = known.isEmpty ? "kind '\(kind)' takes no options"
+                : "kind '\(kind)' takes: \(known.joined(separator: ", "))"
             return at(line) + "stage '\(stage)' has unknown option '\(option)' (\(list))"
         case .invalidOption(let stage, let option, let expected, let got, let line):
             return at(line) + "stage '\(stage)' option '\(option)' must be \(expected), got '\(got)'"
         case .missingOption(let stage, let option, let line):
             return at(line) + "stage '\(stage)' needs option '\(option)'"
+        case .invalidOutputPath(let stage, let option, let path, let reason, let line):
+            return at(line) + "stage '\(stage)' option '\(option)': output path '\(path)' is not allowed: \(reason)"
+        case .outputCollision(let stage, let path, let other, let otherPath, let line):
+            let how = path == otherPath ? "the same path as" : "a path overlapping"
+            return at(line) + "stage '\(stage)' writes '\(path)', \(how) stage '\(other)' ('\(otherPath)'); "
+                + "each output needs its own path, outside other outputs' folders"
         case .invalidInput(let stage, let message):
             return "stage '\(stage)': \(message)"
         case .stageFailed(let stage, let seconds, let message):
@@ -74,8 +86,9 @@ public enum GraphError: Error, LocalizedError, Sendable, Equatable {
         switch self {
         case .duplicateStage(_, let line), .danglingInput(_, _, let line), .inputCount(_, _, _, let line),
              .invalidPipeline(_, let line), .unknownKind(_, _, _, let line),
-             .unknownOption(_, _, _, let line), .invalidOption(_, _, _, _, let line),
-             .missingOption(_, _, let line):
+             .unknownOption(_, _, _, _, let line), .invalidOption(_, _, _, _, let line),
+             .missingOption(_, _, let line), .invalidOutputPath(_, _, _, _, let line),
+             .outputCollision(_, _, _, _, let line):
             return line
         default:
             return nil

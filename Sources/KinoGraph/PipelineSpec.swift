@@ -67,7 +67,7 @@ public struct PipelineSpec: Sendable, Equatable {
         }
         let reader = YAMLReader(context: "pipeline")
         try reader.onlyKeys(mapping, ["name", "description", "stages"])
-        let name = try reader.string(mapping, "name", required: true) ?? ""
+        let name = try reader.requiredString(mapping, "name")
         let description = try reader.string(mapping, "description", required: false) ?? ""
         guard let stagesNode = mapping["stages"] else {
             throw GraphError.invalidPipeline(message: "pipeline needs a 'stages' list", line: root.mark?.line)
@@ -84,10 +84,10 @@ public struct PipelineSpec: Sendable, Equatable {
             throw GraphError.invalidPipeline(message: "each stage must be a mapping with 'id' and 'kind'", line: line)
         }
         let idReader = YAMLReader(context: "stage")
-        let id = try idReader.string(mapping, "id", required: true)!
+        let id = try idReader.requiredString(mapping, "id")
         let reader = YAMLReader(context: "stage '\(id)'")
         try reader.onlyKeys(mapping, NodeKeys.all)
-        let kind = try reader.string(mapping, "kind", required: true)!
+        let kind = try reader.requiredString(mapping, "kind")
         var inputs: [String] = []
         if let node = mapping["inputs"] {
             guard let items = node.sequence else {
@@ -125,7 +125,8 @@ extension PipelineSpec {
     ///
     /// Checks, in order: each stage's kind is known, its options are declared and well typed
     /// (defaults filled in), the kind's own constraints hold (say, `mode: fps` needs `fps`),
-    /// then the graph-level checks of ``GraphBuilder/build()``: unique ids, inputs that exist,
+    /// its output paths stay inside `context.outputDirectory` and overlap no other stage's
+    /// (see ``OutputPath``), then the graph-level checks of ``GraphBuilder/build()``: unique ids, inputs that exist,
     /// input counts, matching port types, no cycles. Stages are only constructed; no file is
     /// opened or written.
     /// - Parameters:
@@ -135,15 +136,18 @@ extension PipelineSpec {
     public func makeGraph(registry: StageRegistry = .builtIn, context: BuildContext = BuildContext()) throws -> Graph {
         var builder = GraphBuilder(name: name)
         var seen: Set<String> = []
+        var claims: [OutputClaim] = []
         for spec in stages {
             if !seen.insert(spec.id).inserted { throw GraphError.duplicateStage(id: spec.id, line: spec.line) }
             guard let kind = registry[spec.kind] else {
                 throw GraphError.unknownKind(stage: spec.id, kind: spec.kind, known: registry.names, line: spec.line)
             }
-            let options = try StageOptions.check(spec.options, against: kind.options, stage: spec.id, line: spec.line)
             let stage: any Stage
             do {
-                stage = try kind.make(options, context)
+                let (made, outputs) = try kind.build(spec.options, spec.id, spec.line, context)
+                stage = made
+                try Self.checkOutputs(outputs, against: claims, context: context)
+                claims += outputs
             } catch let error as GraphError {
                 throw error.locating(spec.line)
             }
@@ -155,6 +159,25 @@ extension PipelineSpec {
                         kind: spec.kind, line: spec.line)
         }
         return try builder.build()
+    }
+
+    /// Every output of a stage resolves inside the output folder and overlaps no earlier one.
+    private static func checkOutputs(_ outputs: [OutputClaim], against earlier: [OutputClaim],
+                                     context: BuildContext) throws {
+        var seen = earlier
+        for claim in outputs {
+            do {
+                _ = try context.resolve(claim.path)
+            } catch {
+                throw GraphError.invalidOutputPath(stage: claim.stage, option: claim.option, path: claim.path.description,
+                                                   reason: error.description, line: claim.line)
+            }
+            if let other = seen.first(where: { $0.path.overlaps(claim.path) }) {
+                throw GraphError.outputCollision(stage: claim.stage, path: claim.path.description, other: other.stage,
+                                                 otherPath: other.path.description, line: claim.line)
+            }
+            seen.append(claim)
+        }
     }
 }
 
@@ -168,6 +191,8 @@ extension GraphError {
             return .invalidOption(stage: stage, option: option, expected: expected, got: got, line: line)
         case .invalidPipeline(let message, nil):
             return .invalidPipeline(message: message, line: line)
+        case .invalidOutputPath(let stage, let option, let path, let reason, nil):
+            return .invalidOutputPath(stage: stage, option: option, path: path, reason: reason, line: line)
         default:
             return self
         }

@@ -4,7 +4,7 @@ import KinoMedia
 /// Rows of a spectrogram with the time they cover.
 public struct SpectrogramBlock: Sendable {
     /// What the rows are: AST model input (normalised, padded) or raw log-mel fbank rows.
-    public enum Kind: String, Sendable, Codable { case ast, fbank }
+    public enum Kind: String, Sendable, Codable, CaseIterable { case ast, fbank }
 
     public var kind: Kind
     /// Position in the stream of blocks, from 0.

@@ -4,24 +4,47 @@ import Foundation
 public struct BuildContext: Sendable {
     /// The media file the pipeline is run on, for source stages that read it.
     public var inputPath: String?
-    /// Where relative output paths of sinks are resolved.
+    /// The folder every output path is resolved in (for `kino process`, the file's
+    /// `.incomplete` folder).
     public var outputDirectory: String
+    /// Whether output paths must be relative and stay inside ``outputDirectory`` (always for
+    /// pipeline files). Turn it off only for a graph a command builds from its own
+    /// arguments, where the user named the files.
+    public var confinesOutputs: Bool
 
-    public init(inputPath: String? = nil, outputDirectory: String = FileManager.default.currentDirectoryPath) {
+    public init(inputPath: String? = nil, outputDirectory: String = FileManager.default.currentDirectoryPath,
+                confinesOutputs: Bool = true) {
         self.inputPath = inputPath
         self.outputDirectory = outputDirectory
+        self.confinesOutputs = confinesOutputs
     }
+}
 
-    /// `path` if absolute, else under ``outputDirectory``.
-    public func outputPath(_ path: String) -> String {
-        path.hasPrefix("/") ? path : URL(fileURLWithPath: outputDirectory).appendingPathComponent(path).path
+/// What a kind's constructor gets beside its options.
+public struct StageContext: Sendable {
+    /// The id of the stage being built, for messages.
+    public var id: String
+    public var build: BuildContext
+
+    public var inputPath: String? { build.inputPath }
+
+    /// Where the stage writes `path`: under the output folder, checked to stay inside.
+    /// - Throws: ``GraphError/invalidOutputPath(stage:option:path:reason:line:)``.
+    public func output(_ path: OutputPath, option: String) throws -> String {
+        do {
+            return try build.resolve(path)
+        } catch {
+            throw GraphError.invalidOutputPath(stage: id, option: option, path: path.description,
+                                               reason: error.description, line: nil)
+        }
     }
 }
 
 /// A named way to make a stage from pipeline options.
 ///
 /// The declared options are the whole contract: the pipeline loader rejects anything else,
-/// fills in defaults, and checks types before `make` is called.
+/// fills in defaults, and checks types and bounds before the constructor is called. Kinds
+/// declare them as a ``StageOptionSet``, whose values the constructor receives.
 public struct StageKind: Sendable {
     public var name: String
     public var summary: String
@@ -29,10 +52,29 @@ public struct StageKind: Sendable {
     public var inputs: String
     /// Output in words; `nil` for sinks.
     public var output: String?
+    /// The declarations, for listings and documentation.
     public var options: [OptionSpec]
-    /// Builds the stage from checked options.
-    public var make: @Sendable (StageOptions, BuildContext) throws -> any Stage
+    /// Checks a stage's raw options and builds it, with the outputs it will write.
+    let build: @Sendable (_ raw: [String: RawOption], _ id: String, _ line: Int?, _ context: BuildContext)
+        throws -> (any Stage, [OutputClaim])
 
+    /// A kind whose options are the typed set `Options`.
+    public init<Options: StageOptionSet>(name: String, summary: String, inputs: String, output: String?,
+                                         options: Options.Type,
+                                         make: @escaping @Sendable (Options, StageContext) throws -> any Stage) {
+        self.name = name
+        self.summary = summary
+        self.inputs = inputs
+        self.output = output
+        self.options = Options.schema.map(\.spec)
+        self.build = { raw, id, line, context in
+            let (values, claims) = try Options.decode(raw, stage: id, kind: name, line: line, context: context)
+            return (try make(values, StageContext(id: id, build: context)), claims)
+        }
+    }
+
+    /// A kind with untyped options, read by name from ``StageOptions`` (for small kinds made in
+    /// tests; built-in kinds use a ``StageOptionSet``). Output paths are not tracked.
     public init(name: String, summary: String, inputs: String, output: String?, options: [OptionSpec],
                 make: @escaping @Sendable (StageOptions, BuildContext) throws -> any Stage) {
         self.name = name
@@ -40,7 +82,11 @@ public struct StageKind: Sendable {
         self.inputs = inputs
         self.output = output
         self.options = options
-        self.make = make
+        self.build = { raw, id, line, context in
+            let checked = try StageOptions.check(raw, against: options, stage: id, kind: name, line: line,
+                                                 context: context)
+            return (try make(checked, context), [])
+        }
     }
 }
 
@@ -83,6 +129,10 @@ public enum OptionType: Sendable, Equatable, CustomStringConvertible {
     case string
     /// One of a fixed set of words.
     case choice([String])
+    /// A file the stage writes, relative to the output folder.
+    case outputFile
+    /// A folder the stage writes into, relative to the output folder.
+    case outputDirectory
 
     public var description: String {
         switch self {
@@ -91,6 +141,8 @@ public enum OptionType: Sendable, Equatable, CustomStringConvertible {
         case .bool: "true or false"
         case .string: "a string"
         case .choice(let words): "one of " + words.joined(separator: ", ")
+        case .outputFile: "a file path relative to the output folder"
+        case .outputDirectory: "a folder path relative to the output folder"
         }
     }
 }
@@ -101,6 +153,8 @@ public enum OptionValue: Sendable, Equatable, CustomStringConvertible {
     case double(Double)
     case bool(Bool)
     case string(String)
+    /// A checked output path.
+    case path(OutputPath)
 
     public var description: String {
         switch self {
@@ -108,6 +162,7 @@ public enum OptionValue: Sendable, Equatable, CustomStringConvertible {
         case .double(let v): String(v)
         case .bool(let v): String(v)
         case .string(let v): v
+        case .path(let v): v.description
         }
     }
 }
@@ -120,18 +175,31 @@ public struct OptionSpec: Sendable, Equatable {
     /// means "absent" and the stage decides.
     public var defaultValue: OptionValue?
     public var required: Bool
-    /// Smallest allowed value for numbers.
+    /// Smallest and largest allowed values for numbers.
     public var minimum: Double?
+    public var maximum: Double?
     public var summary: String
 
     public init(_ name: String, _ type: OptionType, default defaultValue: OptionValue? = nil,
-                required: Bool = false, minimum: Double? = nil, _ summary: String) {
+                required: Bool = false, minimum: Double? = nil, maximum: Double? = nil, _ summary: String) {
         self.name = name
         self.type = type
         self.defaultValue = defaultValue
         self.required = required
         self.minimum = minimum
+        self.maximum = maximum
         self.summary = summary
+    }
+
+    /// The type with its bounds, as messages and listings spell it ("an integer in 1…100").
+    public var expected: String {
+        func text(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v) }
+        switch (minimum, maximum) {
+        case let (low?, high?): return "\(type.description) in \(text(low))…\(text(high))"
+        case let (low?, nil): return "\(type.description) ≥ \(text(low))"
+        case let (nil, high?): return "\(type.description) ≤ \(text(high))"
+        case (nil, nil): return type.description
+        }
     }
 }
 
@@ -150,7 +218,8 @@ public struct RawOption: Sendable, Equatable {
     }
 }
 
-/// The checked options of one stage, defaults filled in.
+/// The checked options of one stage, defaults filled in, read by name: only for kinds made with
+/// the untyped ``StageKind`` initializer (built-in kinds get their ``StageOptionSet`` instead).
 public struct StageOptions: Sendable, Equatable {
     /// The id of the stage they belong to, for error messages.
     public var stage: String
@@ -192,21 +261,21 @@ public struct StageOptions: Sendable, Equatable {
         return value
     }
 
-    /// Checks `raw` against `specs`: unknown names, types, choices, minimums, required options.
+    /// Checks `raw` against `specs`: unknown names, types, choices, bounds, required options.
     ///
-    /// - Throws: ``GraphError/unknownOption(stage:option:known:line:)``,
+    /// - Throws: ``GraphError/unknownOption(stage:kind:option:known:line:)``,
     ///   ``GraphError/invalidOption(stage:option:expected:got:line:)``,
     ///   ``GraphError/missingOption(stage:option:line:)``.
-    public static func check(_ raw: [String: RawOption], against specs: [OptionSpec], stage: String,
-                             line: Int?) throws -> StageOptions {
-        let byName = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0) })
+    public static func check(_ raw: [String: RawOption], against specs: [OptionSpec], stage: String, kind: String,
+                             line: Int?, context: BuildContext = BuildContext()) throws -> StageOptions {
+        let byName = Dictionary(specs.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var values: [String: OptionValue] = [:]
-        for name in raw.keys.sorted() {
-            let option = raw[name]!
+        for (name, option) in raw.sorted(by: { $0.key < $1.key }) {
             guard let spec = byName[name] else {
-                throw GraphError.unknownOption(stage: stage, option: name, known: specs.map(\.name), line: option.line)
+                throw GraphError.unknownOption(stage: stage, kind: kind, option: name, known: specs.map(\.name),
+                                               line: option.line)
             }
-            values[name] = try convert(option, spec, stage: stage)
+            values[name] = try convert(option, spec, stage: stage, context: context)
         }
         for spec in specs where values[spec.name] == nil {
             if let value = spec.defaultValue {
@@ -218,7 +287,8 @@ public struct StageOptions: Sendable, Equatable {
         return StageOptions(stage: stage, values: values)
     }
 
-    private static func convert(_ raw: RawOption, _ spec: OptionSpec, stage: String) throws -> OptionValue {
+    /// One raw value as `spec` types it, within its bounds.
+    static func convert(_ raw: RawOption, _ spec: OptionSpec, stage: String, context: BuildContext) throws -> OptionValue {
         let wrong = GraphError.invalidOption(stage: stage, option: spec.name, expected: spec.type.description,
                                              got: raw.text, line: raw.line)
         let digits = raw.text.replacingOccurrences(of: "_", with: "")
@@ -228,27 +298,30 @@ public struct StageOptions: Sendable, Equatable {
             guard let v = Int(digits) else { throw wrong }
             value = .int(v)
         case (.double, .int), (.double, .float):
-            guard let v = Double(digits) else { throw wrong }
+            guard let v = Double(digits), v.isFinite else { throw wrong }
             value = .double(v)
         case (.bool, .bool): value = .bool(["true", "yes", "on"].contains(raw.text.lowercased()))
         case (.string, .string), (.string, .int), (.string, .float): value = .string(raw.text)
         case (.choice(let words), .string) where words.contains(raw.text): value = .string(raw.text)
+        case (.outputFile, .string), (.outputFile, .int), (.outputFile, .float),
+             (.outputDirectory, .string), (.outputDirectory, .int), (.outputDirectory, .float):
+            do {
+                value = .path(try OutputPath(checking: raw.text, allowAbsolute: !context.confinesOutputs))
+            } catch {
+                throw GraphError.invalidOutputPath(stage: stage, option: spec.name, path: raw.text,
+                                                   reason: error.description, line: raw.line)
+            }
         default: throw wrong
         }
-        if let minimum = spec.minimum {
-            let number: Double? = switch value {
-            case .int(let v): Double(v)
-            case .double(let v): v
-            default: nil
-            }
-            if let number, number < minimum {
-                let bound = minimum == minimum.rounded() ? String(Int(minimum)) : String(minimum)
-                throw GraphError.invalidOption(stage: stage, option: spec.name,
-                                               expected: "\(spec.type.description) ≥ \(bound)", got: raw.text,
-                                               line: raw.line)
-            }
+        let number: Double? = switch value {
+        case .int(let v): Double(v)
+        case .double(let v): v
+        default: nil
+        }
+        if let number, number < (spec.minimum ?? -.infinity) || number > (spec.maximum ?? .infinity) {
+            throw GraphError.invalidOption(stage: stage, option: spec.name, expected: spec.expected, got: raw.text,
+                                           line: raw.line)
         }
         return value
     }
 }
-

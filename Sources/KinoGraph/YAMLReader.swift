@@ -28,6 +28,14 @@ struct YAMLReader {
         return scalar.string
     }
 
+    /// A key that must be present, as a non-empty string.
+    func requiredString(_ mapping: Node.Mapping, _ key: String) throws -> String {
+        guard let value = try string(mapping, key, required: true) else {
+            throw GraphError.invalidPipeline(message: "\(context) needs '\(key)'", line: lineOf(mapping))
+        }
+        return value
+    }
+
     func int(_ mapping: Node.Mapping, _ key: String, minimum: Int) throws -> Int? {
         guard let node = mapping[key] else { return nil }
         let raw = Self.raw(node)

@@ -44,8 +44,13 @@ public enum TinyMedia {
 }
 
 /// The `kino` binary built by `swift build` in this checkout, for end-to-end tests.
+///
+/// `$KINO_BINARY` names another one (say, built with `--scratch-path`).
 public enum KinoBinary {
     public static var path: String? {
+        if let given = ProcessInfo.processInfo.environment["KINO_BINARY"], !given.isEmpty {
+            return FileManager.default.isExecutableFile(atPath: given) ? given : nil
+        }
         for configuration in ["debug", "release"] {
             let candidate = "\(Repository.root)/.build/\(configuration)/kino"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }

@@ -4,7 +4,7 @@ import KinoGraph
 
 struct PipelineCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pipeline", abstract: "Work with pipeline files.", subcommands: [Check.self])
+        commandName: "pipeline", abstract: "Work with pipeline files.", subcommands: [Check.self, Kinds.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -36,6 +36,44 @@ struct PipelineCommand: ParsableCommand {
             } catch {
                 printError(error)
                 throw ExitCode(1)
+            }
+        }
+    }
+}
+
+extension PipelineCommand {
+    /// Lists the stage kinds and their options, straight from the kinds' declarations.
+    struct Kinds: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "kinds",
+            abstract: "List the stage kinds a pipeline may use, or one kind's options (type, default, meaning).")
+
+        @Argument(help: "Kinds whose options to print; all of them with --options.") var names: [String] = []
+        @Flag(help: "Print the options of every kind.") var options = false
+
+        func run() throws {
+            let registry = StageRegistry.builtIn
+            if let unknown = names.first(where: { registry[$0] == nil }) {
+                printError(GraphError.invalidPipeline(
+                    message: "unknown kind '\(unknown)' (known: \(registry.names.joined(separator: ", ")))", line: nil))
+                throw ExitCode(1)
+            }
+            let kinds = (names.isEmpty ? registry.names : names).compactMap { registry[$0] }
+            guard options || !names.isEmpty else {
+                let width = kinds.map(\.name.count).max() ?? 0
+                for kind in kinds { print("\(kind.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(kind.summary)") }
+                return
+            }
+            for (i, kind) in kinds.enumerated() {
+                if i > 0 { print() }
+                print("\(kind.name): \(kind.summary)")
+                print("  input: \(kind.inputs); output: \(kind.output ?? "none (sink)")")
+                if kind.options.isEmpty { print("  no options") }
+                for option in kind.options {
+                    let value = option.required ? "required" : option.defaultValue.map { "default \($0)" } ?? "optional"
+                    print("  \(option.name) — \(option.expected); \(value)")
+                    print("      \(option.summary)")
+                }
             }
         }
     }

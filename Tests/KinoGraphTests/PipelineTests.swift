@@ -63,7 +63,7 @@ struct PipelineTests {
               ("name: t\nstage: []\n", "pipeline has unknown key 'stage'", 2),
               ("name: t\nstages:\n  - {id: v, kind: no-such-kind}\n", "stage 'v' has unknown kind 'no-such-kind'", 3),
               ("name: t\nstages:\n  - {id: v, kind: synthetic-video, options: {fames: 3}}\n",
-               "stage 'v' has unknown option 'fames' (known: frames, fps,", 3),
+               "stage 'v' has unknown option 'fames' (kind 'synthetic-video' takes: frames, fps,", 3),
               ("name: t\nstages:\n  - id: v\n    kind: synthetic-video\n    options:\n      frames: many\n",
                "stage 'v' option 'frames' must be an integer, got 'many'", 6),
               ("name: t\nstages:\n  - {id: v, kind: synthetic-video, options: {frames: \"3\"}}\n",
