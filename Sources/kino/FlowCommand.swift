@@ -125,24 +125,25 @@ struct FlowCommand: ParsableCommand {
             yaml += "  - {id: sample, kind: sample, inputs: [video], options: {mode: fps, fps: \(fps)}}\n"
             upstream = "sample"
         }
-        // Sink paths in a pipeline are relative to its output folder; the outputs a user names on
-        // the command line may be anywhere, so the folder here is `/` and each path is given from it.
-        let floOption = floDir.map { ", flo_dir: \"\(fromRoot($0))\"" } ?? ""
+        // The outputs a user names on the command line may be anywhere: this graph, built from the
+        // command's own arguments and never from a pipeline file, is not confined to one folder.
+        let floOption = floDir.map { ", flo_dir: \"\(absolute($0))\"" } ?? ""
         yaml += """
           - {id: flow, kind: flow, inputs: [\(upstream)], options: {preset: \(preset), threads: \(threads)\(floOption)}}
           - {id: colours, kind: flow-viz, inputs: [flow], options: {max_radius: \(radius)}}
-          - {id: out, kind: video, inputs: [colours], options: {path: "\(fromRoot(output))"}}
+          - {id: out, kind: video, inputs: [colours], options: {path: "\(absolute(output))"}}
 
         """
         if let stats {
             yaml += """
               - {id: stats, kind: flow-stats, inputs: [flow]}
-              - {id: motion, kind: jsonl, inputs: [stats], options: {path: "\(fromRoot(stats))"}}
+              - {id: motion, kind: jsonl, inputs: [stats], options: {path: "\(absolute(stats))"}}
 
             """
         }
         let spec = try PipelineSpec.parse(yaml: yaml)
-        let graph = try spec.makeGraph(context: BuildContext(inputPath: inputs[0], outputDirectory: "/"))
+        let graph = try spec.makeGraph(context: BuildContext(inputPath: inputs[0], outputDirectory: outURL.deletingLastPathComponent().path,
+                                                             confinesOutputs: false))
         let trap = SignalTrap()
         let report = GraphRunner(graph: graph).run(cancel: trap.token)
         guard report.status == .completed else {
@@ -166,8 +167,5 @@ struct FlowCommand: ParsableCommand {
         }
     }
 
-    /// `path` made absolute and normalised, without its leading `/`: relative to the root folder.
-    private func fromRoot(_ path: String) -> String {
-        String(URL(fileURLWithPath: path).standardizedFileURL.path.drop(while: { $0 == "/" }))
-    }
+    private func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 }

@@ -54,6 +54,21 @@ func kino(_ arguments: [String]) throws -> (status: Int32, out: String, err: Str
         #expect(try kino(["frames", Repository.sample("longgop.mp4"), "--indices", "600", "-o", dir.path]).status == 1)
     }
 
+    @Test func flowOfAVideoWritesWhereTheUserSaid() throws {
+        let dir = TemporaryDirectory("kino-cli")
+        defer { dir.cleanup() }
+        // Outputs in two different folders, one of them hidden: the command's own graph is not
+        // confined like a pipeline file's.
+        try FileManager.default.createDirectory(atPath: dir.file(".a"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir.file("b"), withIntermediateDirectories: true)
+        let r = try kino(["flow", Repository.sample("vfr.mp4"), "-o", dir.file(".a/f.mp4"), "--stats", dir.file("b/s.jsonl"),
+                          "--size", "64x48"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(FileManager.default.fileExists(atPath: dir.file(".a/f.mp4")))
+        let lines = try String(contentsOfFile: dir.file("b/s.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(!lines.isEmpty)
+    }
+
     @Test func spectrogramASTEqualsTheLibrary() throws {
         let dir = TemporaryDirectory("kino-cli")
         defer { dir.cleanup() }
