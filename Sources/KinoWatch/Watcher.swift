@@ -41,7 +41,8 @@ public enum WatchEvent: Sendable {
         case .rejected:
             return "\(entry.path): rejected: \(entry.lastError ?? "not a media file"); recorded once, no output, not retried"
         case .damaged:
-            return summary.line + "; damaged (\(entry.lastError ?? "decoding errors")): outputs kept, not retried"
+            // The summary's line already carries the damage.
+            return summary.line + "; outputs kept, not retried"
         case .quarantined:
             return summary.line + "; quarantined after \(entry.attempts) attempt(s): not retried until its content"
                 + " changes or `kino ledger retry`"
@@ -270,7 +271,7 @@ public final class Watcher: @unchecked Sendable {
         case .completed:
             return .done
         case .damaged:
-            return .damaged(summary.damage.map(describe) ?? "decoding errors")
+            return .damaged(summary.damage?.description ?? "decoding errors")
         case .rejected:
             return .rejected(summary.error?.message ?? "not a media file")
         case .failed, .cancelled:
@@ -280,17 +281,6 @@ public final class Watcher: @unchecked Sendable {
         }
     }
 
-    /// `video:0: 3 decode error(s), 1 corrupt frame(s), reached 4.00 of 6.00 s (first: …)`.
-    static func describe(_ damage: FileSummary.Damage) -> String {
-        damage.streams.map { stream in
-            var text = "\(stream.stream): \(stream.decodeErrors) decode error(s), \(stream.corruptFrames) corrupt frame(s)"
-            if let reached = stream.reachedSeconds {
-                text += String(format: ", reached %.2f", reached) + (stream.expectedSeconds.map { String(format: " of %.2f s", $0) } ?? " s")
-            }
-            if let first = stream.firstErrors.first { text += " (first: \(first))" }
-            return text
-        }.joined(separator: "; ")
-    }
 
     /// Rows left `running` whose run published its folder before the result was recorded (the
     /// ledger failed, or the process died between the rename and the commit): recorded from the

@@ -271,7 +271,7 @@ struct WatchOutcomeTests {
             .init(stream: "video:0", decodeErrors: 3, corruptFrames: 1, reachedSeconds: 4, expectedSeconds: 6, firstErrors: ["bad slice"]),
         ])
         #expect(Watcher.outcome(of: damaged)
-                == .damaged("video:0: 3 decode error(s), 1 corrupt frame(s), reached 4.00 of 6.00 s (first: bad slice)"))
+                == .damaged("video:0: 3 decode errors, 1 corrupt frame, stopped at 4.00 s of 6.00 s (first: bad slice)"))
         let rejected = FileSummary(input: "/in/r.txt", status: .rejected,
                                    error: .init(stage: "probe", seconds: nil, message: "not a media file"))
         #expect(Watcher.outcome(of: rejected) == .rejected("not a media file"))
@@ -285,7 +285,10 @@ struct WatchOutcomeTests {
         }
         #expect(WatchEvent.finished(entry(.rejected, error: "not a media file"), rejected).line
                 == "/in/x: rejected: not a media file; recorded once, no output, not retried")
-        #expect(WatchEvent.finished(entry(.damaged, error: "video:0: …"), damaged).line.hasSuffix("damaged (video:0: …): outputs kept, not retried"))
+        // The summary's line carries the damage once; the watcher adds what it did about it.
+        let line = WatchEvent.finished(entry(.damaged, error: "video:0: …"), damaged).line
+        #expect(line == "/in/d.mp4: damaged in 0.00 s → /out/d: video:0: 3 decode errors, 1 corrupt frame, stopped at 4.00 s of 6.00 s"
+                + " (first: bad slice); outputs kept, not retried")
         #expect(WatchEvent.finished(entry(.quarantined), failed).line.contains("quarantined after 2 attempt(s)"))
         #expect(WatchEvent.finished(entry(.failed), failed).line.hasSuffix("attempt 2 failed, retried in 4.0 s"))
     }
