@@ -1,0 +1,29 @@
+import Foundation
+
+/// A per-process scratch folder for fuzz inputs, in /dev/shm when it exists so that writing each
+/// input costs no disk I/O.
+public enum FuzzScratch {
+    /// `/dev/shm/kino-fuzz-<pid>` (or the temporary directory), created on first use.
+    public static let folder: String = {
+        let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+        let path = base + "/kino-fuzz-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    /// Writes `bytes` to `name` inside ``folder`` (replacing it) and returns the path.
+    public static func write(_ bytes: UnsafeRawBufferPointer, as name: String) -> String {
+        let path = folder + "/" + name
+        let data = bytes.isEmpty ? Data() : Data(bytes)
+        if !FileManager.default.createFile(atPath: path, contents: data) {
+            fatalError("fuzz harness cannot write \(path)")
+        }
+        return path
+    }
+
+    /// The repository root, found from this file's location (Fuzz/Sources/FuzzSupport/…).
+    public static let repositoryRoot: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().path
+    }()
+}
