@@ -25,6 +25,12 @@ done
 # Pipelines: the bundled ones and any under the test fixtures.
 cp pipelines/*.yaml "$out/pipeline/"
 find Tests -path '*Fixtures*' \( -name '*.yaml' -o -name '*.yml' \) -exec cp {} "$out/pipeline/" \; 2>/dev/null || true
+# ... the YAML examples of docs/PIPELINES.md, and a libFuzzer dictionary of the words it
+# puts in backticks (stage kinds, option names, keys), so mutations speak the format.
+awk -v dir="$out/pipeline" '/^```yaml/ { n++; f = sprintf("%s/doc-example-%02d.yaml", dir, n); on = 1; next }
+     /^```/ { on = 0; next } on { print > f }' docs/PIPELINES.md
+mkdir -p "$(dirname "$out")"
+grep -o '`[a-z][a-z0-9_-]*`' docs/PIPELINES.md | tr -d '`' | sort -u | sed 's/.*/"&"/' > "$(dirname "$out")/pipeline.dict"
 
 # Media: small samples whole, big ones truncated (the probe and a short decode read the start).
 for f in samples/*; do

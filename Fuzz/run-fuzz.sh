@@ -16,11 +16,13 @@ case "$target" in
   decode) binary=FuzzDecode max_len=65536 ;;
   *) echo "unknown fuzz target $target" >&2; exit 2 ;;
 esac
+extra=()
+[ "$target" = pipeline ] && [ -f "$work/pipeline.dict" ] && extra=(-dict="$work/pipeline.dict")
 mkdir -p "$work/corpus/$target" "$work/artifacts/$target" "$work/logs"
 echo "fuzzing $target for $seconds s (log: $work/logs/$target.log)"
 nice -n 19 "$build/debug/$binary" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
   -rss_limit_mb=4096 -timeout=10 -max_len=$max_len -max_total_time="$seconds" \
-  -artifact_prefix="$work/artifacts/$target/" "$work/corpus/$target" > "$work/logs/$target.log" 2>&1 || true
+  -artifact_prefix="$work/artifacts/$target/" "${extra[@]}" "$work/corpus/$target" > "$work/logs/$target.log" 2>&1 || true
 grep -E '^#[0-9]+: cov' "$work/logs/$target.log" | tail -1 || true
 found=$(find "$work/artifacts/$target" -type f | wc -l)
 echo "$target: $found artifact(s) in $work/artifacts/$target"
