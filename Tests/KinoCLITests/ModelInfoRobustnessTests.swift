@@ -83,6 +83,11 @@ import KinoTestSupport
         try expectCleanFailure(dir, naming: ["config.json", "image_size"])
     }
 
+    @Test func aNegativeLabelCountIsAUsageError() throws {
+        let r = try KinoBinary.run(["model", "info", "\(Self.fixtures)/vit-a", "--labels=-1"], timeout: 30)
+        #expect(r.exited && r.status != 0 && r.errors.contains("--labels"), "status \(r.status): \(r.errors)")
+    }
+
     @Test func aFIFOForWeightsIsRefusedWithoutHanging() throws {
         let dir = try folder(from: "vit-a") { _ in }
         defer { dir.cleanup() }
