@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "kino", targets: ["kino"]),
+        .library(name: "KinoFiles", targets: ["KinoFiles"]),
         .library(name: "KinoMedia", targets: ["KinoMedia"]),
         .library(name: "KinoDSP", targets: ["KinoDSP"]),
         .library(name: "KinoTensor", targets: ["KinoTensor"]),
@@ -40,9 +41,11 @@ let package = Package(
             pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]
         ),
 
-        .target(name: "KinoTensor", dependencies: ["COpenBLAS"]),
-        .target(name: "KinoMedia", dependencies: ["CFFmpeg", "CSndFile"]),
-        .target(name: "KinoDSP", dependencies: ["KinoTensor"]),
+        // Whole-or-absent writes and plain file-system messages, below everything else.
+        .target(name: "KinoFiles"),
+        .target(name: "KinoTensor", dependencies: ["COpenBLAS", "KinoFiles"]),
+        .target(name: "KinoMedia", dependencies: ["CFFmpeg", "CSndFile", "KinoFiles"]),
+        .target(name: "KinoDSP", dependencies: ["KinoTensor", "KinoFiles"]),
         .target(name: "KinoNN", dependencies: ["KinoTensor"]),
         .target(name: "KinoOptim", dependencies: ["KinoNN"]),
         .target(name: "KinoModels", dependencies: ["KinoNN"]),
@@ -50,13 +53,13 @@ let package = Package(
         .target(name: "KinoTestSupport", dependencies: ["KinoMedia"]),
         .target(
             name: "KinoGraph",
-            dependencies: ["KinoMedia", "KinoDSP", "KinoModels", .product(name: "Yams", package: "Yams")]
+            dependencies: ["KinoMedia", "KinoDSP", "KinoModels", "KinoFiles", .product(name: "Yams", package: "Yams")]
         ),
         .target(name: "KinoWatch", dependencies: ["KinoGraph", "CSQLite"]),
         .executableTarget(
             name: "kino",
             dependencies: [
-                "KinoMedia", "KinoDSP", "KinoGraph", "KinoWatch", "KinoModels", "KinoTensor", "KinoTrain",
+                "KinoMedia", "KinoDSP", "KinoGraph", "KinoWatch", "KinoModels", "KinoTensor", "KinoTrain", "KinoFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -70,7 +73,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "KinoGraphTests", dependencies: ["KinoGraph", "KinoMedia", "KinoDSP", "KinoTestSupport"]),
         .testTarget(name: "KinoFlowTests", dependencies: ["KinoDSP"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "KinoCLITests", dependencies: ["KinoMedia", "KinoDSP", "KinoTensor", "KinoModels", "KinoTestSupport"]),
+        .testTarget(name: "KinoCLITests", dependencies: ["KinoMedia", "KinoDSP", "KinoTensor", "KinoModels", "KinoTestSupport", "KinoFiles"]),
         .testTarget(name: "KinoWatchTests", dependencies: ["KinoWatch", "KinoGraph", "KinoTestSupport"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import KinoFiles
 
 /// Reads and writes NumPy `.npy` files (format version 1.0) holding little-endian Float32 arrays.
 ///
@@ -23,7 +24,7 @@ public enum NumpyFile {
 
     /// Writes a `[frames, bins]` matrix to `path` atomically.
     public static func write(_ matrix: FeatureMatrix, to path: String) throws {
-        try encode(matrix.values, shape: [matrix.frames, matrix.bins]).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try AtomicFile.write(encode(matrix.values, shape: [matrix.frames, matrix.bins]), to: path)
     }
 
     /// Decodes `.npy` bytes holding a little-endian float32 C-order array.

@@ -54,6 +54,23 @@ public struct FileSummary: Sendable, Codable, Equatable {
         public var streams: [Stream]
 
         public init(streams: [Stream]) { self.streams = streams }
+
+        /// `video:0: 3 decode errors, stopped at 4.44 s of 10.00 s; audio:1: …` and the first error.
+        public var description: String {
+            let parts = streams.map { s -> String in
+                var items: [String] = []
+                if s.decodeErrors > 0 { items.append("\(s.decodeErrors) decode error\(s.decodeErrors == 1 ? "" : "s")") }
+                if s.corruptFrames > 0 { items.append("\(s.corruptFrames) corrupt frame\(s.corruptFrames == 1 ? "" : "s")") }
+                if let expected = s.expectedSeconds, let reached = s.reachedSeconds ?? Optional(0),
+                   expected - reached > max(0.5, 0.02 * expected) {
+                    items.append(String(format: "stopped at %.2f s of %.2f s", reached, expected))
+                }
+                return "\(s.stream): " + items.joined(separator: ", ")
+            }
+            var text = parts.joined(separator: "; ")
+            if let first = streams.lazy.compactMap(\.firstErrors.first).first { text += " (first: \(first))" }
+            return text
+        }
     }
 
     /// Why a file failed: the stage (or `probe`, `pipeline`, `output`, `timeout`), the media
@@ -131,6 +148,7 @@ public struct FileSummary: Sendable, Codable, Equatable {
             if let speed { text += String(format: " (%.1f× realtime)", speed) }
         }
         if let output { text += " → \(output)" }
+        if let damage { text += ": " + damage.description }
         return text
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import KinoDSP
 import KinoMedia
+import KinoFiles
 
 /// Optical flow from frame `fromIndex` to frame `toIndex`, at the first frame's time.
 public struct FlowPacket: Sendable {
@@ -71,7 +72,7 @@ public final class FlowStage: ProcessingStage {
         if let dir = floDirectory {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let url = URL(fileURLWithPath: "\(dir)/flow-\(String(format: "%06d", result.fromIndex)).flo")
-            try result.field.floData().write(to: url, options: .atomic)
+            try AtomicFile.write(result.field.floData(), to: url.path)
         }
         output.emit(Packet(seconds: result.fromSeconds, payload: .flow(result)))
     }

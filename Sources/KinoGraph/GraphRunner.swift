@@ -1,4 +1,5 @@
 import Foundation
+import KinoFiles
 
 /// Runs a checked ``Graph`` on Dispatch and reports what happened.
 ///
@@ -79,7 +80,7 @@ public final class GraphRunner: Sendable {
         let status: RunReport.Status = failure != nil ? .failed : (run.token.isCancelled ? .cancelled : .completed)
         return RunReport(name: graph.name, status: status, failure: failure,
                          stages: workers.map { $0.statistics() }, outputs: run.files.current,
-                         wallSeconds: Date().timeIntervalSince(started))
+                         streams: run.streams.current, wallSeconds: Date().timeIntervalSince(started))
     }
 }
 
@@ -88,6 +89,7 @@ final class RunState: Sendable {
     /// Cancelled by the caller's token or by the first failure.
     let token = CancelToken()
     let files = Locked<[OutputFile]>([])
+    let streams = Locked<[DecodedStream]>([])
     private let firstFailure = Locked<StageFailure?>(nil)
 
     var failure: StageFailure? { firstFailure.current }
@@ -108,8 +110,7 @@ final class RunState: Sendable {
 
 /// A readable message for any error: `LocalizedError`'s description when there is one.
 func describe(_ error: any Error) -> String {
-    if let localized = error as? any LocalizedError, let text = localized.errorDescription { return text }
-    return String(describing: error)
+    plainDescription(of: error)
 }
 
 /// Monotonic seconds, for busy-time accounting.
@@ -193,6 +194,8 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var stages: [StageStats]
     /// Files written by sinks.
     public var outputs: [OutputFile]
+    /// What each source's decoder met (errors, concealed frames, how far it got).
+    public var streams: [DecodedStream] = []
     /// Wall-clock duration of the run.
     public var wallSeconds: Double
 

@@ -31,6 +31,7 @@ public final class VideoDecodeSource: SourceStage {
     /// - Throws: `MediaError` when the file cannot be opened or decoded.
     public func produce(into output: StageOutput) throws {
         let decoder = try VideoDecoder(path: path, options: options)
+        defer { output.recordDecoding(stream: "video:\(decoder.info.index)", decoder.health) }
         let stream = decoder.info
         let index = exactCount ? try decoder.frameIndex() : nil
         let count = index?.count ?? (stream.frameCount ?? stream.headerFrameCount)
@@ -116,6 +117,7 @@ public final class AudioDecodeSource: SourceStage {
     /// - Throws: `MediaError` when the file cannot be opened or decoded.
     public func produce(into output: StageOutput) throws {
         let decoder = try AudioDecoder(path: path, sampleRate: sampleRate, mono: mono, chunkFrames: chunkFrames)
+        defer { output.recordDecoding(stream: "audio:\(decoder.streamIndex)", decoder.health) }
         output.emit(.info(SourceInfo(sampleRate: decoder.sampleRate)))
         while !output.isCancelled, let chunk = try decoder.nextChunk() {
             output.emit(.audio(chunk))

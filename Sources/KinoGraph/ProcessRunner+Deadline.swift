@@ -1,4 +1,5 @@
 import Foundation
+import KinoFiles
 
 /// Decides, once, who reports a file: the run itself or a caller that gave up waiting for it.
 final class RunOwnership: Sendable {
@@ -45,10 +46,14 @@ extension ProcessRunner {
         let folder = OutputFolder(root: options.outputDirectory, name: name)
         let message = String(format: "still running %.1f s after its %.1f s timeout (blocked where it cannot be cancelled); abandoned",
                              options.abandonAfter, options.timeout ?? 0)
-        let summary = FileSummary(input: input, status: .failed, output: folder.workPath,
+        // The run may be stuck before its folder was made (a probe blocked on a dead share).
+        let hasFolder = FileManager.default.fileExists(atPath: folder.workPath)
+        let summary = FileSummary(input: input, status: .failed, output: hasFolder ? folder.workPath : nil,
                                   error: FileSummary.Failure(stage: "timeout", seconds: nil, message: message),
                                   wallSeconds: Date().timeIntervalSince(started), startedAt: started)
-        try? summary.jsonData().write(to: URL(fileURLWithPath: "\(folder.workPath)/summary.json"))
+        if hasFolder {
+            try? AtomicFile.write(summary.jsonData(), to: "\(folder.workPath)/summary.json")
+        }
         events(.finished(index: index, summary: summary))
         return summary
     }

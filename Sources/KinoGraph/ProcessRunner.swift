@@ -1,5 +1,6 @@
 import Foundation
 import KinoMedia
+import KinoFiles
 
 /// Settings of ``ProcessRunner``; the CLI fills them from `kino process` options.
 public struct ProcessOptions: Sendable {
@@ -121,10 +122,36 @@ public final class ProcessRunner: Sendable {
                  events: @escaping @Sendable (ProcessEvent) -> Void, ownership: RunOwnership?) -> FileSummary {
         let started = Date()
         let folder = OutputFolder(root: options.outputDirectory, name: name)
-        var summary = FileSummary(input: input, status: .failed, output: folder.workPath,
+        var summary = FileSummary(input: input, status: .failed, output: nil,
                                   startedAt: started, finishedAt: started)
         func fail(_ stage: String, _ error: any Error) {
             summary.error = FileSummary.Failure(stage: stage, seconds: nil, message: describe(error))
+        }
+
+        // The input is probed before any folder exists: a typo, a directory or a file that is
+        // not media leaves nothing behind (the summary still reaches events and the ledger).
+        let entry: PipelineLibrary.Entry
+        do {
+            let info = try MediaProbe.probe(input, scanPackets: false)
+            if let problem = info.headerProblem {
+                throw MediaError(.corrupt, operation: "probing", path: input, message: problem)
+            }
+            summary.mediaDuration = info.duration > 0 ? info.duration : nil
+            guard let choice = try options.pipeline ?? PipelineLibrary.automaticName(
+                hasVideo: info.video != nil, hasAudio: info.audio != nil) else {
+                summary.status = .rejected
+                summary.error = FileSummary.Failure(stage: "probe", seconds: nil,
+                                                    message: "\(input): the file has neither a video nor an audio stream")
+                return finish(summary, folder: folder, index: index, events: events, ownership: ownership, writeSummary: false)
+            }
+            entry = try options.library.resolve(choice)
+        } catch let error as MediaError {
+            if error.kind == .notMedia { summary.status = .rejected }
+            fail("probe", error)
+            return finish(summary, folder: folder, index: index, events: events, ownership: ownership, writeSummary: false)
+        } catch {
+            fail("pipeline", error)
+            return finish(summary, folder: folder, index: index, events: events, ownership: ownership, writeSummary: false)
         }
         do {
             try folder.prepare()
@@ -132,23 +159,7 @@ public final class ProcessRunner: Sendable {
             fail("output", error)
             return finish(summary, folder: folder, index: index, events: events, ownership: ownership, writeSummary: false)
         }
-
-        let entry: PipelineLibrary.Entry
-        do {
-            let info = try MediaProbe.probe(input, scanPackets: false)
-            summary.mediaDuration = info.duration > 0 ? info.duration : nil
-            let choice = try options.pipeline ?? PipelineLibrary.automaticName(
-                hasVideo: info.video != nil, hasAudio: info.audio != nil) ?? {
-                    throw GraphError.invalidPipeline(message: "the file has neither a video nor an audio stream", line: nil)
-                }()
-            entry = try options.library.resolve(choice)
-        } catch let error as MediaError {
-            fail("probe", error)
-            return finish(summary, folder: folder, index: index, events: events, ownership: ownership)
-        } catch {
-            fail("pipeline", error)
-            return finish(summary, folder: folder, index: index, events: events, ownership: ownership)
-        }
+        summary.output = folder.workPath
         summary.pipeline = entry.spec.name
         summary.pipelinePath = entry.path
         events(.started(index: index, input: input, duration: summary.mediaDuration))
@@ -180,14 +191,29 @@ public final class ProcessRunner: Sendable {
         summary.mediaSeconds = Self.mediaSeconds(report.stages, sources: sources)
         summary.outputs = report.outputs.map { file in
             var file = file
-            if file.path.hasPrefix(folder.workPath + "/") { file.path.removeFirst(folder.workPath.count + 1) }
+            file.path = folder.relativePath(of: file.path)
             return file
+        }
+        let damaged = report.streams.filter(\.health.isDamaged)
+        if !damaged.isEmpty {
+            summary.damage = FileSummary.Damage(streams: damaged.map { decoded in
+                FileSummary.Damage.Stream(stream: decoded.stream, decodeErrors: decoded.health.decodeErrors,
+                                          corruptFrames: decoded.health.corruptFrames,
+                                          reachedSeconds: decoded.health.endSeconds,
+                                          expectedSeconds: decoded.health.expectedSeconds,
+                                          firstErrors: decoded.health.messages)
+            })
         }
         switch report.status {
         case .completed:
-            // Sources report the start time of their last packet; a finished file got to its end.
-            summary.status = .completed
-            summary.mediaSeconds = max(summary.mediaSeconds ?? 0, summary.mediaDuration ?? 0)
+            // The media time reached is where the decoders really got to (the end of the last
+            // frame), never more than the container's duration.
+            let reached = report.streams.compactMap(\.health.endSeconds).min()
+            if let reached { summary.mediaSeconds = reached }
+            if let duration = summary.mediaDuration, let seconds = summary.mediaSeconds {
+                summary.mediaSeconds = min(seconds, duration)
+            }
+            summary.status = damaged.isEmpty ? .completed : .damaged
         case .failed:
             summary.error = report.failure.map { FileSummary.Failure(stage: $0.stage, seconds: $0.seconds, message: $0.message) }
         case .cancelled where timedOut.current:
@@ -210,16 +236,17 @@ public final class ProcessRunner: Sendable {
         summary.finishedAt = Date()
         summary.wallSeconds = summary.finishedAt.timeIntervalSince(summary.startedAt)
         if let media = summary.mediaSeconds, summary.wallSeconds > 0 { summary.speed = media / summary.wallSeconds }
-        if summary.status == .completed { summary.output = folder.finalPath }
+        let publishes = summary.status == .completed || summary.status == .damaged
+        if publishes { summary.output = folder.finalPath }
         if writeSummary {
             do {
-                try summary.jsonData().write(to: URL(fileURLWithPath: "\(folder.workPath)/summary.json"))
-                if summary.status == .completed { try folder.publish() }
+                try AtomicFile.write(summary.jsonData(), to: "\(folder.workPath)/summary.json")
+                if publishes { try folder.publish() }
             } catch {
                 summary.status = .failed
                 summary.output = folder.workPath
                 summary.error = FileSummary.Failure(stage: "output", seconds: nil, message: describe(error))
-                try? summary.jsonData().write(to: URL(fileURLWithPath: "\(folder.workPath)/summary.json"))
+                try? AtomicFile.write(summary.jsonData(), to: "\(folder.workPath)/summary.json")
             }
         }
         events(.finished(index: index, summary: summary))
@@ -229,5 +256,19 @@ public final class ProcessRunner: Sendable {
     /// The media time of the slowest source: how far the whole file has got.
     static func mediaSeconds(_ stats: [StageStats], sources: Set<String>) -> Double {
         stats.filter { sources.contains($0.id) }.map { $0.lastSeconds ?? 0 }.min() ?? 0
+    }
+}
+
+extension OutputFolder {
+    /// `path` relative to this folder, whichever of its names (`.incomplete` or final, relative
+    /// or absolute) it was written under: the form `summary.json` lists, which stays valid after
+    /// the folder is renamed. A path outside the folder is returned unchanged.
+    func relativePath(of path: String) -> String {
+        func absolute(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
+        let file = absolute(path)
+        for base in [absolute(workPath), absolute(finalPath)] where file.hasPrefix(base + "/") {
+            return String(file.dropFirst(base.count + 1))
+        }
+        return path
     }
 }

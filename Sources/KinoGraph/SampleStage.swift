@@ -59,9 +59,7 @@ public enum SampleMode: Sendable, Equatable {
 public enum SamplerMath {
     /// The indices ``SampleMode/uniform(count:)`` selects from `total` frames, in order.
     public static func uniformIndices(count: Int, total: Int) -> [Int] {
-        guard count > 0, total > 0 else { return [] }
-        guard count > 1 else { return [0] }
-        return (0..<count).map { $0 * (total - 1) / (count - 1) }
+        FrameSelection.evenlySpaced(count: count, total: total)
     }
 
     /// The nominal frame indices of every clip a file of `total` frames yields under `spec`

@@ -1,3 +1,5 @@
+import KinoMedia
+
 /// A node of the graph: declares the port types it reads and writes.
 ///
 /// Concrete stages adopt ``SourceStage`` (no inputs; produces packets) or ``ProcessingStage``
@@ -77,6 +79,21 @@ public struct OutputFile: Sendable, Codable, Equatable {
     }
 }
 
+/// What a source's decoder met on one stream during a run.
+public struct DecodedStream: Sendable, Codable, Equatable {
+    /// The id of the source stage.
+    public var stage: String
+    /// `video:N` or `audio:N`: the stream's kind and index in the container.
+    public var stream: String
+    public var health: DecodeHealth
+
+    public init(stage: String, stream: String, health: DecodeHealth) {
+        self.stage = stage
+        self.stream = stream
+        self.health = health
+    }
+}
+
 /// Where a stage sends its packets, and what it may ask of the run.
 ///
 /// `emit` blocks while a downstream queue is full; that is how back-pressure reaches sources.
@@ -88,6 +105,7 @@ public final class StageOutput: @unchecked Sendable {
     private let port: OutputPort?
     private let token: CancelToken
     private let files: Locked<[OutputFile]>
+    private let streams: Locked<[DecodedStream]>
     private let counts = Locked<(emitted: Int, blocked: Double, lastTime: Double?)>((0, 0, nil))
     private let buffering: Bool
     private let buffer = Locked<[Packet]>([])
@@ -97,8 +115,9 @@ public final class StageOutput: @unchecked Sendable {
     private let misuse = Locked<String?>(nil)
 
     init(stageID: String, declared: PortType?, port: OutputPort?, token: CancelToken,
-         files: Locked<[OutputFile]>, buffering: Bool) {
+         files: Locked<[OutputFile]>, streams: Locked<[DecodedStream]> = Locked([]), buffering: Bool) {
         self.declared = declared
+        self.streams = streams
         self.stageID = stageID
         self.port = port
         self.token = token
@@ -143,6 +162,15 @@ public final class StageOutput: @unchecked Sendable {
     /// Records a file this stage wrote, for the run report.
     public func recordFile(_ path: String, complete: Bool) {
         files.withLock { $0.append(OutputFile(stage: stageID, path: path, complete: complete)) }
+    }
+
+    /// Records what a source's decoder met on `stream` (`video:0`), for the run report; a later
+    /// report for the same stream replaces the earlier one.
+    public func recordDecoding(stream: String, _ health: DecodeHealth) {
+        streams.withLock { list in
+            let entry = DecodedStream(stage: stageID, stream: stream, health: health)
+            if let i = list.firstIndex(where: { $0.stage == stageID && $0.stream == stream }) { list[i] = entry } else { list.append(entry) }
+        }
     }
 
     /// The first type violation, if the stage emitted a packet of the wrong type.

@@ -26,8 +26,12 @@ public final class AudioDecoder: @unchecked Sendable {
     /// The library that reads the file.
     public let backend: AudioBackend
     public let chunkFrames: Int
-    /// Problems met and skipped while decoding.
-    public var warnings: [String] { source.warnings }
+    /// The index of the decoded stream in the container (0 for files libsndfile reads).
+    public var streamIndex: Int { (source as? FFmpegAudioSource)?.streamIndex ?? 0 }
+    /// What decoding has met so far: skipped packets, damaged frames, how far it got.
+    public var health: DecodeHealth { source.health }
+    /// The first problems met and skipped while decoding.
+    public var warnings: [String] { source.health.messages }
 
     private let source: any AudioSource
     private let resampler: Resampler
@@ -36,6 +40,9 @@ public final class AudioDecoder: @unchecked Sendable {
     private var emittedFrames = 0
     private var startSeconds: Double?
     private var ended = false
+
+    /// Source sample rates accepted; a header outside them is treated as damaged.
+    public static let plausibleRates = 1000...768_000
 
     /// Opens the audio of `path`.
     /// - Parameters:
@@ -65,6 +72,12 @@ public final class AudioDecoder: @unchecked Sendable {
                              message: SndFileSource.lastError(path: path))
         }
         let src = try chosen ?? FFmpegAudioSource(path: path)
+        // A header may claim any rate; resampling 1 Hz "audio" to 16 kHz would turn seconds of
+        // samples into days of media. No real recording is below 1 kHz.
+        guard Self.plausibleRates.contains(src.sampleRate) else {
+            throw MediaError(.corrupt, operation: "opening audio", path: path,
+                             message: "the header gives a sample rate of \(src.sampleRate) Hz, outside the \(Self.plausibleRates.lowerBound)…\(Self.plausibleRates.upperBound) Hz of real audio (a damaged header?)")
+        }
         source = src
         self.backend = used
         sourceSampleRate = src.sampleRate
@@ -125,6 +138,6 @@ protocol AudioSource: AnyObject {
     var channels: Int { get }
     var layout: AVChannelLayout { get }
     var format: AVSampleFormat { get }
-    var warnings: [String] { get }
+    var health: DecodeHealth { get }
     func read() throws -> AudioBlock?
 }

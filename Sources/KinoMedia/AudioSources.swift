@@ -11,7 +11,7 @@ final class FFmpegAudioSource: AudioSource {
     private let packet = Packet()
     private let frame = Frame()
     private var draining = false
-    private(set) var warnings: [String] = []
+    private(set) var health: DecodeHealth
 
     var sampleRate: Int { Int(codec.pointee.sample_rate) }
     var channels: Int { Int(codec.pointee.ch_layout.nb_channels) }
@@ -27,6 +27,9 @@ final class FFmpegAudioSource: AudioSource {
         streamIndex = index
         let stream = demuxer.stream(index)
         timeBase = Rational(stream.pointee.time_base)
+        let declared = stream.pointee.duration
+        health = DecodeHealth(expectedSeconds: declared != FF.noPTS && declared > 0
+                              ? Rational(stream.pointee.time_base).seconds(declared) : demuxer.duration)
         let ctx = try demuxer.openDecoder(stream: index, threads: nil, what: "audio")
         codec = ctx
         if ctx.pointee.sample_rate <= 0 || ctx.pointee.ch_layout.nb_channels <= 0 {
@@ -49,11 +52,16 @@ final class FFmpegAudioSource: AudioSource {
                 var planes: [UnsafePointer<UInt8>?] = []
                 let count = av_sample_fmt_is_planar(format) != 0 ? channels : 1
                 for c in 0..<count { planes.append(UnsafePointer(f.extended_data[c])) }
-                return AudioBlock(seconds: pts == FF.noPTS ? 0 : timeBase.seconds(pts), frames: Int(f.nb_samples), planes: planes)
+                let seconds = pts == FF.noPTS ? (health.endSeconds ?? 0) : timeBase.seconds(pts)
+                if f.flags & AV_FRAME_FLAG_CORRUPT != 0 || f.decode_error_flags != 0 {
+                    health.corrupt(String(format: "audio at %.3f s decoded with errors", seconds))
+                }
+                health.decoded(endingAt: seconds + Double(f.nb_samples) / Double(max(1, sampleRate)))
+                return AudioBlock(seconds: seconds, frames: Int(f.nb_samples), planes: planes)
             }
             if code == FF.eof || (draining && code == FF.eagain) { return nil }
             if code != FF.eagain {
-                warnings.append("damaged audio frame skipped: \(FF.message(code))")
+                health.skipped("damaged audio frame skipped: \(FF.message(code))")
                 continue
             }
             try feed()
@@ -64,7 +72,7 @@ final class FFmpegAudioSource: AudioSource {
         while true {
             let more: Bool
             do { more = try demuxer.read(into: packet.pointer) } catch let error as MediaError {
-                warnings.append("stopped reading at damage: \(error.message)")
+                health.skipped("stopped reading at damage: \(error.message)")
                 more = false
             }
             if !more { draining = true; _ = avcodec_send_packet(codec, nil); return }
@@ -72,7 +80,7 @@ final class FFmpegAudioSource: AudioSource {
             guard Int(packet.pointer.pointee.stream_index) == streamIndex else { continue }
             let code = avcodec_send_packet(codec, packet.pointer)
             if code < 0 && code != FF.eagain {
-                warnings.append("damaged audio packet skipped: \(FF.message(code))")
+                health.skipped("damaged audio packet skipped: \(FF.message(code))")
                 continue
             }
             return
@@ -86,7 +94,7 @@ final class SndFileSource: AudioSource {
     private var info = SF_INFO()
     private var buffer: [Float]
     private var framesRead = 0
-    let warnings: [String] = []
+    private(set) var health: DecodeHealth
     let format = AV_SAMPLE_FMT_FLT
     let layout: AVChannelLayout
 
@@ -103,6 +111,7 @@ final class SndFileSource: AudioSource {
         var l = AVChannelLayout()
         av_channel_layout_default(&l, info.channels)
         layout = l
+        health = DecodeHealth(expectedSeconds: Double(info.frames) / Double(info.samplerate))
         buffer = [Float](repeating: 0, count: 4096 * Int(info.channels))
     }
 
@@ -117,9 +126,14 @@ final class SndFileSource: AudioSource {
 
     func read() throws -> AudioBlock? {
         let n = buffer.withUnsafeMutableBufferPointer { sf_readf_float(handle, $0.baseAddress, 4096) }
-        guard n > 0 else { return nil }
+        guard n > 0 else {
+            let code = sf_error(handle)
+            if code != 0 { health.skipped("stopped reading: \(String(cString: sf_error_number(code)))") }
+            return nil
+        }
         let seconds = Double(framesRead) / Double(info.samplerate)
         framesRead += Int(n)
+        health.decoded(endingAt: Double(framesRead) / Double(info.samplerate))
         let pointer = buffer.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: UInt8.self) }
         return AudioBlock(seconds: seconds, frames: Int(n), planes: [pointer])
     }

@@ -17,6 +17,15 @@ final class Demuxer {
         if code < 0 {
             var error = FF.error(code, "opening", path: path, kind: .notMedia)
             if error.kind == .corrupt || code == -EINVAL { error.kind = .notMedia }
+            // A file that starts like a known container but does not open is damaged media,
+            // not something else: say so (a recording cut off before its index was written is
+            // the common case).
+            if error.kind == .notMedia, let format = ContainerSignature.sniff(path: path) {
+                error.kind = .corrupt
+                error.message = format.isISOMedia
+                    ? "truncated or incomplete \(format.name) (no index: its moov box is missing, as in a recording that never finished)"
+                    : "a damaged or incomplete \(format.name) file (\(error.message))"
+            }
             throw error
         }
         context = ctx
@@ -36,6 +45,12 @@ final class Demuxer {
     var ctx: UnsafeMutablePointer<AVFormatContext> { context! }
 
     var streamCount: Int { Int(ctx.pointee.nb_streams) }
+
+    /// The container's duration in seconds, `nil` when it declares none.
+    var duration: Double? {
+        let d = ctx.pointee.duration
+        return d > 0 ? Double(d) / Double(kino_av_time_base()) : nil
+    }
 
     func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> {
         ctx.pointee.streams[index]!
@@ -120,4 +135,42 @@ final class Frame {
     init() { pointer = av_frame_alloc()! }
     deinit { var p: UnsafeMutablePointer<AVFrame>? = pointer; av_frame_free(&p) }
     func unref() { av_frame_unref(pointer) }
+}
+
+/// Recognises a container by its first bytes, to tell damaged media from files that are not media.
+struct ContainerSignature: Equatable {
+    var name: String
+    /// MP4, MOV, 3GP, M4A: the formats whose index (`moov`) may come last.
+    var isISOMedia: Bool
+
+    static func sniff(path: String) -> ContainerSignature? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        guard let data = try? handle.read(upToCount: 16), data.count >= 4 else { return nil }
+        return sniff(Array(data))
+    }
+
+    static func sniff(_ b: [UInt8]) -> ContainerSignature? {
+        func ascii(_ range: Range<Int>) -> String? {
+            guard range.upperBound <= b.count else { return nil }
+            return String(bytes: b[range], encoding: .ascii)
+        }
+        if let box = ascii(4..<8), ["ftyp", "moov", "mdat", "wide", "free", "skip"].contains(box) {
+            return ContainerSignature(name: "MP4/MOV", isISOMedia: true)
+        }
+        if b.starts(with: [0x1A, 0x45, 0xDF, 0xA3]) { return ContainerSignature(name: "Matroska/WebM", isISOMedia: false) }
+        if ascii(0..<4) == "RIFF", let kind = ascii(8..<12) {
+            if kind == "WAVE" { return ContainerSignature(name: "WAV", isISOMedia: false) }
+            if kind == "AVI " { return ContainerSignature(name: "AVI", isISOMedia: false) }
+        }
+        let known: [(String, [UInt8])] = [
+            ("Ogg", Array("OggS".utf8)), ("FLAC", Array("fLaC".utf8)), ("MP3", Array("ID3".utf8)),
+            ("AIFF", Array("FORM".utf8)), ("PNG", [0x89, 0x50, 0x4E, 0x47]), ("JPEG", [0xFF, 0xD8, 0xFF]),
+            ("GIF", Array("GIF8".utf8)),
+        ]
+        for (name, prefix) in known where b.starts(with: prefix) {
+            return ContainerSignature(name: name, isISOMedia: false)
+        }
+        return nil
+    }
 }

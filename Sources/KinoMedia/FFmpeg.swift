@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import KinoFiles
 
 /// The one place FFmpeg return codes become Swift control flow or a `MediaError`.
 enum FF {
@@ -47,35 +48,48 @@ extension Rational {
 
 /// Checks a user-supplied input path before FFmpeg sees it, so the error names the real problem.
 func validateInputPath(_ path: String, operation: String) throws {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw MediaError(.notFound, operation: operation, path: path, message: "no such file")
+    var st = stat()
+    guard stat(path, &st) == 0 else {
+        let cause = errno
+        if cause == EACCES {
+            throw MediaError(.io, operation: operation, path: path, message: "permission denied (a folder on the way cannot be searched)")
+        }
+        if cause == ENAMETOOLONG {
+            throw MediaError(.notFound, operation: operation, path: path, message: "the name is too long for the file system")
+        }
+        // Swift strings hold only valid UTF-8: a name given in another encoding arrives with its
+        // bad bytes replaced, and that name does not exist.
+        let hint = path.contains("\u{FFFD}") ? " (the name given is not valid UTF-8; Kino can only open files whose names are: rename the file)" : ""
+        throw MediaError(.notFound, operation: operation, path: path, message: "no such file\(hint)")
     }
-    if isDirectory.boolValue {
+    switch st.st_mode & S_IFMT {
+    case S_IFREG: break
+    case S_IFDIR:
         throw MediaError(.isDirectory, operation: operation, path: path, message: "expected a file, found a directory")
+    case S_IFIFO:
+        throw MediaError(.unsupported, operation: operation, path: path, message: "a FIFO (named pipe), not a regular file: Kino reads only regular files")
+    case S_IFCHR, S_IFBLK:
+        throw MediaError(.unsupported, operation: operation, path: path, message: "a device, not a regular file: Kino reads only regular files")
+    default:
+        throw MediaError(.unsupported, operation: operation, path: path, message: "not a regular file")
     }
-    guard FileManager.default.isReadableFile(atPath: path) else {
+    guard access(path, R_OK) == 0 else {
         throw MediaError(.io, operation: operation, path: path, message: "permission denied")
     }
-    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
-    if size == 0 {
+    if st.st_size == 0 {
         throw MediaError(.emptyFile, operation: operation, path: path, message: "file is zero bytes")
     }
 }
 
-/// Writes to a temporary sibling and renames into place, so a crash never leaves a half-written file.
-func temporarySibling(of path: String) -> String {
-    let url = URL(fileURLWithPath: path)
-    let dir = url.deletingLastPathComponent().path
-    let name = url.lastPathComponent
-    // Keep the extension last: FFmpeg picks muxers from it.
-    return "\(dir)/.\(UUID().uuidString.prefix(8)).tmp-\(name)"
+/// Public form of the input check every decoder makes: the file exists, is a regular file, is
+/// readable and not empty.
+/// - Throws: `MediaError` (`.notFound`, `.isDirectory`, `.unsupported`, `.io`, `.emptyFile`).
+public func checkInputFile(_ path: String, operation: String = "opening") throws {
+    try validateInputPath(path, operation: operation)
 }
 
-func moveIntoPlace(_ temporary: String, _ final: String) throws {
-    if rename(temporary, final) != 0 {
-        let message = String(cString: strerror(errno))
-        unlink(temporary)
-        throw MediaError(.io, operation: "renaming output into place", path: final, message: message)
-    }
-}
+/// Writes to a temporary sibling and renames into place, so a crash never leaves a half-written file.
+func temporarySibling(of path: String) -> String { AtomicFile.temporarySibling(of: path) }
+
+/// Renames a finished temporary over `final`, refusing to replace anything but a regular file.
+func moveIntoPlace(_ temporary: String, _ final: String) throws { try AtomicFile.moveIntoPlace(temporary, final) }

@@ -156,3 +156,18 @@ public enum MediaProbe {
         return info
     }
 }
+
+extension MediaInfo {
+    /// Why the header cannot be believed, when it cannot: an audio stream whose sample rate no
+    /// recording has (a damaged WAV header claiming 1 Hz would make seconds of samples into
+    /// days of "media"). `nil` for a plausible header.
+    public var headerProblem: String? {
+        for stream in streams where stream.type == .audio {
+            if let rate = stream.sampleRate, !AudioDecoder.plausibleRates.contains(rate) {
+                return "stream \(stream.index): the header gives a sample rate of \(rate) Hz, outside the "
+                    + "\(AudioDecoder.plausibleRates.lowerBound)…\(AudioDecoder.plausibleRates.upperBound) Hz of real audio (a damaged header?)"
+            }
+        }
+        return nil
+    }
+}

@@ -20,6 +20,31 @@ public struct PictureFormat: Sendable, Hashable {
         self.layout = layout
     }
 
+    /// Most pixels a resized frame may have: 8K UHD (7680×4320).
+    public static let maxResizedPixels = 7680 * 4320
+    /// Most a resize that keeps the aspect ratio may stretch one side over the other.
+    public static let maxAspectRatio = 32
+
+    /// Refuses a resize whose result would be huge: a valid 4000×2 picture fitted to a short side
+    /// of 224 would be 448,000×224 pixels per frame. Sizes that are the source's own are not
+    /// bounded (the decoder already made a frame that big).
+    /// - Throws: `MediaError.unsupported` with both sizes and the bounds.
+    public func checkBounds(sourceWidth w: Int, sourceHeight h: Int, path: String = "") throws {
+        let geo = geometry(sourceWidth: w, sourceHeight: h)
+        guard geo.scaled != (w, h) || geo.output != (w, h) else { return }
+        let keepsAspect = shortSide != nil || (width == nil) != (height == nil) || resize != .stretch
+        let (sw, sh) = geo.scaled
+        let pixels = sw.multipliedReportingOverflow(by: sh)
+        let ratio = Double(max(w, h)) / Double(max(1, min(w, h)))
+        let target = shortSide.map { "short side \($0)" } ?? "\(width.map(String.init) ?? "auto")×\(height.map(String.init) ?? "auto")"
+        if pixels.overflow || pixels.partialValue > Self.maxResizedPixels || (keepsAspect && ratio > Double(Self.maxAspectRatio)) {
+            throw MediaError(.unsupported, operation: "resizing frames", path: path,
+                             message: "a \(w)×\(h) picture resized to \(target) would be \(sw)×\(sh); Kino resizes to at most "
+                                + "\(Self.maxResizedPixels / 1_000_000) megapixels and, keeping the aspect ratio, at most \(Self.maxAspectRatio):1 "
+                                + "(resize to an exact width and height to stretch it instead)")
+        }
+    }
+
     /// The scaled size before any crop, and the final size, for a source of `w`×`h`.
     public func geometry(sourceWidth w: Int, sourceHeight h: Int) -> (scaled: (Int, Int), output: (Int, Int)) {
         if let s = shortSide {
@@ -67,6 +92,7 @@ final class Scaler {
         guard w > 0, h > 0 else {
             throw MediaError(.corrupt, operation: "converting a frame", path: path, message: "frame has no size")
         }
+        try format.checkBounds(sourceWidth: w, sourceHeight: h, path: path)
         let geo = format.geometry(sourceWidth: w, sourceHeight: h)
         let (sw, sh) = geo.scaled
         let (ow, oh) = geo.output

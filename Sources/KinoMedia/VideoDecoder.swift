@@ -41,8 +41,10 @@ public final class VideoDecoder: @unchecked Sendable {
     public let options: VideoDecodeOptions
     /// The decoded stream, as the container describes it.
     public let info: StreamInfo
-    /// Problems met and skipped while decoding (damaged packets), in order.
-    public private(set) var warnings: [String] = []
+    /// What decoding has met so far: skipped packets, concealed frames, how far it got.
+    public private(set) var health: DecodeHealth
+    /// The first problems met and skipped while decoding (damaged packets), in order.
+    public var warnings: [String] { health.messages }
 
     let demuxer: Demuxer
     let streamIndex: Int
@@ -64,6 +66,8 @@ public final class VideoDecoder: @unchecked Sendable {
     /// While seeking forward to a target, packets decoded before the target's own packet may skip
     /// non-reference frames: no other frame depends on them, so the result stays exact.
     private var skipNonReferenceBefore: Int64?
+    /// Packets of our stream sent to the decoder since it was opened.
+    private var packetsSent = 0
 
     /// Opens the best video stream of `path`.
     /// - Throws: `MediaError` (`.notFound`, `.notMedia`, `.noStream`, `.unsupported`, …).
@@ -78,6 +82,7 @@ public final class VideoDecoder: @unchecked Sendable {
         let stream = demuxer.stream(index)
         info = MediaProbe.describe(stream, index: index)
         timeBase = Rational(stream.pointee.time_base)
+        health = DecodeHealth(expectedSeconds: info.duration > 0 ? info.duration : demuxer.duration)
         codec = try demuxer.openDecoder(stream: index, threads: options.threads, what: "video")
     }
 
@@ -140,10 +145,13 @@ public final class VideoDecoder: @unchecked Sendable {
         while true {
             decoded.unref()
             let code = avcodec_receive_frame(codec, decoded.pointer)
-            if code >= 0 { return decoded.pointer }
+            if code >= 0 {
+                tally(decoded.pointer)
+                return decoded.pointer
+            }
             if code == FF.eof { finished = true; return nil }
             if code != FF.eagain {
-                if code == kino_averror_invaliddata() { warnings.append("damaged frame skipped: \(FF.message(code))"); continue }
+                if code == kino_averror_invaliddata() { health.skipped("damaged frame skipped: \(FF.message(code))"); continue }
                 throw FF.error(code, "decoding video", path: path)
             }
             if draining { finished = true; return nil }
@@ -158,7 +166,7 @@ public final class VideoDecoder: @unchecked Sendable {
             do {
                 more = try demuxer.read(into: packet.pointer)
             } catch let error as MediaError {
-                warnings.append("stopped reading at damage: \(error.message)")
+                health.skipped("stopped reading at damage: \(error.message)")
                 more = false
             }
             if !more {
@@ -174,12 +182,22 @@ public final class VideoDecoder: @unchecked Sendable {
             }
             let code = avcodec_send_packet(codec, packet.pointer)
             if code < 0 && code != FF.eagain {
-                warnings.append("damaged packet at dts \(dts) skipped: \(FF.message(code))")
+                health.skipped("damaged packet at dts \(dts) skipped: \(FF.message(code))")
                 continue
             }
             if let p = position { position = (p.frame, dts) }
+            packetsSent += 1
             return
         }
+    }
+
+    /// Counts a decoded frame in ``health``, and whether the decoder flagged it as damaged.
+    private func tally(_ f: UnsafeMutablePointer<AVFrame>) {
+        let seconds = timeBase.seconds(presentationTime(f))
+        if f.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 || f.pointee.decode_error_flags != 0 {
+            health.corrupt(String(format: "frame at %.3f s decoded with errors (concealed)", seconds))
+        }
+        health.decoded(endingAt: seconds + max(0, timeBase.seconds(f.pointee.pkt_duration)))
     }
 
     /// Builds a `VideoFrame` from a decoded `AVFrame`.
@@ -233,6 +251,14 @@ public final class VideoDecoder: @unchecked Sendable {
         guard idx.hasPresentationTimestamps else { return try frameByCounting(index, in: idx) }
         var candidates = keyframeCandidates(for: index, in: idx)
         if let p = position, p.frame < index, let k = candidates.first, k.dts <= p.dts {
+            if let f = try decodeForward(to: index, in: idx) { return f }
+        }
+        // A fresh decoder stands at the start of the file: a target in the first group needs no
+        // seek (and some demuxers, image2 with a single JPEG among them, cannot seek back to a
+        // packet that stream probing already read).
+        if packetsSent == 0, !draining, let first = idx.seekPoints.first,
+           candidates.contains(where: { $0.decodeOrder == first.decodeOrder }) {
+            position = (-1, Int64.min)
             if let f = try decodeForward(to: index, in: idx) { return f }
         }
         while !candidates.isEmpty {

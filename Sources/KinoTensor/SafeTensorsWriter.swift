@@ -1,4 +1,5 @@
 import Foundation
+import KinoFiles
 
 /// Writes Float32 tensors as a safetensors file readable by the Python `safetensors` package.
 public enum SafeTensorsWriter {
@@ -34,9 +35,11 @@ public enum SafeTensorsWriter {
             }
         }
         do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            try AtomicFile.write(data, to: path)
+        } catch let error as FileError {
+            throw SafeTensorsError.writeFailed(path: path, reason: error.cause)
         } catch {
-            throw SafeTensorsError.writeFailed(path: path, reason: error.localizedDescription)
+            throw SafeTensorsError.writeFailed(path: path, reason: plainDescription(of: error))
         }
     }
 

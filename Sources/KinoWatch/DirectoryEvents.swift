@@ -18,6 +18,8 @@ final class DirectoryEvents: @unchecked Sendable {
         case directory(String)
         /// Events were lost; everything needs a rescan.
         case overflow
+        /// A file or directory whose name is not valid UTF-8 appeared in `directory`.
+        case undecodable(directory: String, name: [UInt8])
     }
 
     private let fd: Int32
@@ -64,11 +66,12 @@ final class DirectoryEvents: @unchecked Sendable {
         }
         directories[wd] = directory
         guard recursive else { return }
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+        // Links are never followed: a link to the root (or above it) would otherwise be
+        // watched, and scanned, again and again.
+        for name in (try? DirectoryListing.names(in: directory)) ?? [] {
+            guard let name = DirectoryListing.text(name) else { continue }   // the scan warns about it
             let path = "\(directory)/\(name)"
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
-               !isExcluded(path) {
+            if DirectoryListing.kind(of: path) == .directory, !isExcluded(path) {
                 try? add(path)
             }
         }
@@ -87,9 +90,14 @@ final class DirectoryEvents: @unchecked Sendable {
                 while offset + header <= count {
                     let event = raw.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
                     let nameBytes = raw[(offset + header)..<(offset + header + Int(event.len))]
-                    let name = String(decoding: nameBytes.prefix { $0 != 0 }, as: UTF8.self)
+                    let bytes = Array(nameBytes.prefix { $0 != 0 })
                     offset += header + Int(event.len)
-                    handle(event, name: name)
+                    if let name = DirectoryListing.text(bytes) {
+                        handle(event, name: name)
+                    } else if let directory = directories[event.wd],
+                              event.mask & UInt32(IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) != 0 {
+                        handler(.undecodable(directory: directory, name: bytes))
+                    }
                 }
             }
         }

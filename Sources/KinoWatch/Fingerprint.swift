@@ -36,7 +36,7 @@ public enum Fingerprint {
             }
             return hasher.finish().map { String(format: "%02x", $0) }.joined()
         } catch {
-            throw WatchError.unreadable(path: path, message: error.localizedDescription)
+            throw WatchError.unreadable(path: path, message: WatchError.cause(of: error))
         }
     }
 }

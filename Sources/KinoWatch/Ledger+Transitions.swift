@@ -22,7 +22,7 @@ extension Ledger {
     /// - Throws: ``WatchError/ledger(path:operation:message:)`` or the fingerprint's error.
     public func register(path: String, size: Int, mtime: Double, fingerprint: () throws -> String,
                          outputStem: String) throws -> Registration {
-        try locked {
+        try locked("record '\(path)'") {
             try db.transaction {
                 let now = Self.now()
                 let rows = try db.query("SELECT id, size, mtime, fingerprint, state FROM files WHERE path = ?", [.text(path)])
@@ -32,7 +32,10 @@ extension Ledger {
                     let taken = Set(try db.query("SELECT output FROM files WHERE output = ? OR (output >= ? AND output < ?)",
                                                  [.text(outputStem), .text(outputStem + "-"), .text(outputStem + ".")])
                         .compactMap { $0[0].string })
-                    let output = OutputFolder.uniqueName(stem: outputStem, taken: taken)
+                    // A candidate shortened to fit NAME_MAX falls outside that range: ask for it too.
+                    let output = try OutputFolder.uniqueName(stem: outputStem) { name in
+                        try taken.contains(name) || !db.query("SELECT 1 FROM files WHERE output = ?", [.text(name)]).isEmpty
+                    }
                     try db.query("""
                         INSERT INTO files (path, size, mtime, fingerprint, state, attempts, output, queued_at, updated_at)
                         VALUES (?, ?, ?, ?, 'queued', 0, ?, ?, ?)
@@ -63,7 +66,7 @@ extension Ledger {
     /// running, counting an attempt. `nil` when there is nothing to do.
     /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
     public func claim() throws -> LedgerEntry? {
-        try locked {
+        try locked("take the next file") {
             try db.transaction {
                 let now = Self.now()
                 // Two indexed look-ups rather than one OR, which would scan the table on every claim.
@@ -82,6 +85,18 @@ extension Ledger {
         }
     }
 
+    /// How a run of a file ended, as the ledger records it.
+    public enum Outcome: Sendable, Equatable {
+        /// Completed: `done`.
+        case done
+        /// Completed with decoding errors (what went wrong): `damaged`, outputs kept, not retried.
+        case damaged(String)
+        /// Not a media file (why): `rejected`, nothing written, not retried.
+        case rejected(String)
+        /// Failed (the error): `failed` and retried later, or `quarantined` after the last attempt.
+        case failed(String)
+    }
+
     /// Records the end of a run of `entry` (as returned by ``claim()``).
     ///
     /// - Parameters:
@@ -89,9 +104,28 @@ extension Ledger {
     ///     × attempts, or `quarantined` once `attempts` reaches `maxAttempts`.
     ///   - interrupted: the run was stopped by shutdown, not by the file: back to `queued`
     ///     without counting the attempt.
+    /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
     public func finish(_ entry: LedgerEntry, error: String?, interrupted: Bool = false,
                        maxAttempts: Int, retryDelay: Double) throws {
-        try locked {
+        try finish(entry, outcome: error.map { .failed($0) } ?? .done, interrupted: interrupted,
+                   maxAttempts: maxAttempts, retryDelay: retryDelay)
+    }
+
+    /// Records the end of a run of `entry` (as returned by ``claim()``).
+    ///
+    /// - Parameters:
+    ///   - outcome: `done`, `damaged` and `rejected` are final for this content; `failed` is
+    ///     retried after `retryDelay` × attempts, or `quarantined` once `attempts` reaches
+    ///     `maxAttempts`.
+    ///   - interrupted: the run was stopped by shutdown, not by the file: back to `queued`
+    ///     without counting the attempt.
+    /// - Returns: the state recorded (`queued` when interrupted or when the content changed
+    ///   during the run).
+    /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
+    @discardableResult
+    public func finish(_ entry: LedgerEntry, outcome: Outcome, interrupted: Bool = false,
+                       maxAttempts: Int, retryDelay: Double) throws -> LedgerEntry.State {
+        try locked("record the result of '\(entry.path)'") {
             try db.transaction {
                 let now = Self.now()
                 let id = SQLValue.integer(Int64(entry.id))
@@ -100,15 +134,19 @@ extension Ledger {
                 if interrupted || current != entry.fingerprint {
                     try db.query("UPDATE files SET state = 'queued', attempts = MAX(0, attempts - ?), updated_at = ? WHERE id = ?",
                                  [.integer(interrupted ? 1 : Int64(entry.attempts)), .real(now), id])
-                } else if let error {
-                    let quarantine = entry.attempts >= maxAttempts
-                    try db.query("UPDATE files SET state = ?, last_error = ?, finished_at = ?, retry_at = ?, updated_at = ? WHERE id = ?",
-                                 [.text(quarantine ? "quarantined" : "failed"), .text(error), .real(now),
-                                  quarantine ? .null : .real(now + retryDelay * Double(entry.attempts)), .real(now), id])
-                } else {
-                    try db.query("UPDATE files SET state = 'done', last_error = NULL, finished_at = ?, retry_at = NULL, updated_at = ? WHERE id = ?",
-                                 [.real(now), .real(now), id])
+                    return .queued
                 }
+                let state: LedgerEntry.State, message: String?, retryAt: SQLValue
+                switch outcome {
+                case .done: (state, message, retryAt) = (.done, nil, .null)
+                case .damaged(let damage): (state, message, retryAt) = (.damaged, damage, .null)
+                case .rejected(let reason): (state, message, retryAt) = (.rejected, reason, .null)
+                case .failed(let error) where entry.attempts >= maxAttempts: (state, message, retryAt) = (.quarantined, error, .null)
+                case .failed(let error): (state, message, retryAt) = (.failed, error, .real(now + retryDelay * Double(entry.attempts)))
+                }
+                try db.query("UPDATE files SET state = ?, last_error = ?, finished_at = ?, retry_at = ?, updated_at = ? WHERE id = ?",
+                             [.text(state.rawValue), message.map { .text($0) } ?? .null, .real(now), retryAt, .real(now), id])
+                return state
             }
         }
     }
@@ -119,7 +157,7 @@ extension Ledger {
     /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
     @discardableResult
     public func recoverInterrupted(maxAttempts: Int) throws -> Int {
-        try locked {
+        try locked("re-queue files left running") {
             try db.transaction {
                 let now = Self.now()
                 try db.query("""
@@ -137,7 +175,7 @@ extension Ledger {
     /// Queues a file again with its attempts reset (`kino ledger retry`).
     /// - Throws: ``WatchError/unknownFile(path:)`` when there is no such row.
     public func retry(path: String) throws {
-        try locked {
+        try locked("queue '\(path)' again") {
             try db.transaction {
                 try db.query("""
                     UPDATE files SET state = 'queued', attempts = 0, last_error = NULL, retry_at = NULL,
@@ -154,7 +192,7 @@ extension Ledger {
     /// Deletes a file's row, so it is treated as new the next time it is seen (`kino ledger forget`).
     /// - Throws: ``WatchError/unknownFile(path:)`` when there is no such row.
     public func forget(path: String) throws {
-        try locked {
+        try locked("forget '\(path)'") {
             try db.transaction {
                 try db.query("DELETE FROM files WHERE path = ?", [.text(path)])
                 if db.changes == 0 { throw WatchError.unknownFile(path: path) }
@@ -165,7 +203,9 @@ extension Ledger {
     /// Whether any row is queued, running or waiting for a retry (for `--once`).
     /// - Throws: ``WatchError/ledger(path:operation:message:)`` when SQLite fails.
     public func hasPendingWork() throws -> Bool {
-        try locked { !(try db.query("SELECT 1 FROM files WHERE state IN ('queued','running','failed') LIMIT 1").isEmpty) }
+        try locked("look for pending files") {
+            !(try db.query("SELECT 1 FROM files WHERE state IN ('queued','running','failed') LIMIT 1").isEmpty)
+        }
     }
 
     /// Seconds until the earliest failed row may be retried, if any.

@@ -1,11 +1,16 @@
 import Foundation
+import Glibc
 
 /// One watched file as the ledger records it.
 public struct LedgerEntry: Sendable, Codable, Equatable {
     /// Where a file is in its life: found and waiting, being processed, finished, failed (will be
-    /// retried), or given up on after too many failures.
+    /// retried), given up on after too many failures, finished with decoding errors (outputs
+    /// kept, not retried), or not media at all (nothing written, not retried).
+    ///
+    /// `done`, `quarantined`, `damaged` and `rejected` are final for the file's current
+    /// content: only new content (a new fingerprint) or `kino ledger retry` queues it again.
     public enum State: String, Sendable, Codable, CaseIterable {
-        case queued, running, done, failed, quarantined
+        case queued, running, done, failed, quarantined, damaged, rejected
     }
 
     public var id: Int
@@ -45,30 +50,107 @@ public final class Ledger: @unchecked Sendable {
     let db: SQLiteConnection
     let lock = NSLock()
 
-    /// Opens or creates the ledger at `path` (its folder must exist).
+    /// Opens or creates the ledger at `path` (its folder must exist), or, with `readOnly`, opens
+    /// an existing one without writing anything to it.
+    ///
+    /// Read-write, the schema is created when missing and a version 1 ledger (before the
+    /// `damaged` and `rejected` states) is upgraded in place; an up-to-date ledger is not written
+    /// to by opening it. Read-only (`kino ledger list` and `show`) runs no schema statement, so it
+    /// works on a full disk or a read-only file system.
     /// - Throws: ``WatchError/ledger(path:operation:message:)``.
-    public init(path: String) throws {
+    public init(path: String, readOnly: Bool = false) throws {
         self.path = path
-        db = try SQLiteConnection(path: path)
-        try db.execute("""
-            PRAGMA journal_mode=WAL;
-            PRAGMA synchronous=NORMAL;
-            CREATE TABLE IF NOT EXISTS files (
-                id INTEGER PRIMARY KEY,
-                path TEXT NOT NULL UNIQUE,
-                size INTEGER NOT NULL,
-                mtime REAL NOT NULL,
-                fingerprint TEXT NOT NULL,
-                state TEXT NOT NULL CHECK (state IN ('queued','running','done','failed','quarantined')),
-                attempts INTEGER NOT NULL DEFAULT 0,
-                last_error TEXT,
-                output TEXT NOT NULL UNIQUE,
-                queued_at REAL, started_at REAL, finished_at REAL, retry_at REAL,
-                updated_at REAL NOT NULL
-            );
-            CREATE INDEX IF NOT EXISTS files_by_state ON files (state, id);
-            PRAGMA user_version=1;
-            """)
+        db = try SQLiteConnection(path: path, readOnly: readOnly)
+        identity = Self.identity(of: path)
+        if readOnly {
+            let tables = try db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'files'")
+            guard !tables.isEmpty else {
+                throw WatchError.ledger(path: path, operation: "open", message: "not a Kino ledger (no files table)")
+            }
+            return
+        }
+        do {
+            try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
+            try prepareSchema()
+        } catch WatchError.ledger(let path, _, let message) {
+            throw WatchError.ledger(path: path, operation: "open", message: message)
+        }
+    }
+
+    /// Creates the schema, or upgrades an older one; writes nothing when it is current.
+    private func prepareSchema() throws {
+        let version = try db.query("PRAGMA user_version").first?[0].int ?? 0
+        guard version < Self.schemaVersion else { return }
+        try db.transaction {
+            let exists = !(try db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'files'").isEmpty)
+            if exists {
+                // SQLite cannot change a CHECK constraint: copy into a table with the new one.
+                try db.execute(Self.schema(table: "files_upgrade") + """
+                    INSERT INTO files_upgrade SELECT \(Self.columns) FROM files;
+                    DROP TABLE files;
+                    ALTER TABLE files_upgrade RENAME TO files;
+                    """)
+            } else {
+                try db.execute(Self.schema(table: "files"))
+            }
+            try db.execute("CREATE INDEX IF NOT EXISTS files_by_state ON files (state, id); PRAGMA user_version=\(Self.schemaVersion);")
+        }
+    }
+
+    /// 1: the first schema; 2: `damaged` and `rejected` states.
+    static let schemaVersion = 2
+
+    static func schema(table: String) -> String {
+        """
+        CREATE TABLE \(table) (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE,
+            size INTEGER NOT NULL,
+            mtime REAL NOT NULL,
+            fingerprint TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN (\(LedgerEntry.State.allCases.map { "'\($0.rawValue)'" }.joined(separator: ",")))),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            output TEXT NOT NULL UNIQUE,
+            queued_at REAL, started_at REAL, finished_at REAL, retry_at REAL,
+            updated_at REAL NOT NULL
+        );
+
+        """
+    }
+
+    /// Whether this ledger was opened read-only.
+    public var isReadOnly: Bool { db.isReadOnly }
+
+    /// Device and inode of the file opened, to notice it being deleted or replaced.
+    private let identity: (dev: UInt64, ino: UInt64)?
+
+    private static func identity(of path: String) -> (dev: UInt64, ino: UInt64)? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return (UInt64(info.st_dev), UInt64(info.st_ino))
+    }
+
+    private static let lostNote = " (a new ledger there treats every file as new: restore the old one to avoid reprocessing)"
+
+    /// Why the ledger file is no longer the one this ledger writes to, or `nil` while it is.
+    ///
+    /// SQLite keeps writing to a deleted (or renamed-over) database through its open descriptor
+    /// without complaint, and everything recorded after that is lost at exit; the watcher checks
+    /// this on every tick and stops.
+    public func replacedOrDeleted() -> WatchError? {
+        guard let identity else { return nil }
+        var info = stat()
+        if stat(path, &info) != 0 {
+            let cause = errno == ENOENT ? "the file was deleted while the watcher was using it"
+                                        : "cannot check the file: \(String(cString: strerror(errno)))"
+            return .ledger(path: path, operation: "stopped", message: cause + Self.lostNote)
+        }
+        if UInt64(info.st_dev) != identity.dev || UInt64(info.st_ino) != identity.ino {
+            return .ledger(path: path, operation: "stopped",
+                           message: "the file was replaced by another while the watcher was using it" + Self.lostNote)
+        }
+        return nil
     }
 
     static let columns = "id, path, size, mtime, fingerprint, state, attempts, last_error, output, queued_at, started_at, finished_at, retry_at, updated_at"
@@ -77,6 +159,15 @@ public final class Ledger: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return try body()
+    }
+
+    /// ``locked(_:)``, naming what was being done in a ledger error instead of the SQL.
+    func locked<R>(_ operation: @autoclosure () -> String, _ body: () throws -> R) throws -> R {
+        do {
+            return try locked(body)
+        } catch WatchError.ledger(let path, _, let message) {
+            throw WatchError.ledger(path: path, operation: operation(), message: message)
+        }
     }
 
     static func entry(_ row: [SQLValue]) -> LedgerEntry {

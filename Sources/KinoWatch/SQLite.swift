@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import Glibc
 
 /// A value bound to, or read from, an SQLite statement.
 enum SQLValue: Sendable, Equatable {
@@ -27,21 +28,66 @@ final class SQLiteConnection: @unchecked Sendable {
     let path: String
     private var db: OpaquePointer?
 
-    /// Opens (creating if needed) the database file.
+    /// Opens (creating if needed) the database file, or opens an existing one read-only.
+    ///
+    /// A read-only connection never writes to the database file (`SQLITE_OPEN_READONLY`). If
+    /// SQLite cannot set up WAL shared memory for it (a full disk, a read-only folder, and no
+    /// watcher has the ledger open), and no WAL is waiting to be copied back, it reads the file
+    /// as immutable instead: at rest the database file holds everything.
     /// - Throws: ``WatchError/ledger(path:operation:message:)`` when it cannot be opened.
-    init(path: String) throws {
+    init(path: String, readOnly: Bool = false) throws {
         self.path = path
-        var handle: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        let code = sqlite3_open_v2(path, &handle, flags, nil)
-        db = handle
-        guard code == SQLITE_OK else {
-            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "error \(code)"
-            sqlite3_close(handle)
-            db = nil
-            throw WatchError.ledger(path: path, operation: "open", message: message)
+        if readOnly {
+            do {
+                db = try Self.open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX)
+                try query("SELECT COUNT(*) FROM sqlite_master")
+            } catch let error as WatchError {
+                sqlite3_close_v2(db)
+                db = nil
+                var info = Glibc.stat()
+                let walPending = lstat(path + "-wal", &info) == 0 && info.st_size > 0
+                guard !walPending else { throw error }
+                db = try Self.open(Self.immutableURI(path), SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                                   reportedPath: path)
+            }
+        } else {
+            db = try Self.open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)
         }
         sqlite3_busy_timeout(db, 5000)
+    }
+
+    private static func open(_ name: String, _ flags: Int32, reportedPath: String? = nil) throws -> OpaquePointer? {
+        var handle: OpaquePointer?
+        let code = sqlite3_open_v2(name, &handle, flags, nil)
+        guard code == SQLITE_OK else {
+            let message = handle.map { describe(code: code, in: $0) } ?? "error \(code)"
+            sqlite3_close_v2(handle)
+            throw WatchError.ledger(path: reportedPath ?? name, operation: "open", message: message)
+        }
+        return handle
+    }
+
+    /// `file:` URI for `path` with `immutable=1` (no locks, no WAL, no change detection).
+    private static func immutableURI(_ path: String) -> String {
+        var allowed = CharacterSet.urlPathAllowed
+        allowed.remove(charactersIn: "?#%")
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: allowed) ?? absolute) + "?immutable=1"
+    }
+
+    /// Whether this connection can only read.
+    var isReadOnly: Bool { sqlite3_db_readonly(db, "main") == 1 }
+
+    /// SQLite's message with the operating system's cause when there is one:
+    /// `database or disk is full (No space left on device)`.
+    static func describe(code: Int32, in db: OpaquePointer?) -> String {
+        var message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
+        // Only for codes an OS call causes: otherwise the saved errno is stale, from a call that
+        // failed harmlessly earlier.
+        let osCodes = [SQLITE_FULL, SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM]
+        let system = db.map { sqlite3_system_errno($0) } ?? 0
+        if system != 0, osCodes.contains(code & 0xff) { message += " (\(String(cString: strerror(system))))" }
+        return message
     }
 
     deinit {
@@ -53,8 +99,8 @@ final class SQLiteConnection: @unchecked Sendable {
         var error: UnsafeMutablePointer<CChar>?
         let code = sqlite3_exec(db, sql, nil, nil, &error)
         if code != SQLITE_OK {
-            let message = error.map { String(cString: $0) } ?? "error \(code)"
             sqlite3_free(error)
+            let message = Self.describe(code: code, in: db)
             throw WatchError.ledger(path: path, operation: String(sql.prefix(60)), message: message)
         }
     }
@@ -113,7 +159,6 @@ final class SQLiteConnection: @unchecked Sendable {
 
     private func check(_ code: Int32, _ sql: String) throws {
         guard code != SQLITE_OK && code != SQLITE_ROW && code != SQLITE_DONE else { return }
-        throw WatchError.ledger(path: path, operation: String(sql.prefix(60)),
-                                message: String(cString: sqlite3_errmsg(db)))
+        throw WatchError.ledger(path: path, operation: String(sql.prefix(60)), message: Self.describe(code: code, in: db))
     }
 }

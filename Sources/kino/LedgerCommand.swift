@@ -12,31 +12,44 @@ struct LedgerCommand: ParsableCommand {
         @Option(help: "Ledger database.") var ledger: String = "kino-out/kino-ledger.sqlite"
         @Flag(help: "Print JSON.") var json = false
 
-        func open() throws -> Ledger {
+        /// Opens the ledger; `readOnly` for commands that only look (they then work on a full
+        /// disk or a read-only file system, and never write to the file).
+        func open(readOnly: Bool = false) throws -> Ledger {
             guard FileManager.default.fileExists(atPath: ledger) else {
                 throw WatchError.ledger(path: ledger, operation: "open", message: "no such file (give --ledger)")
             }
-            return try Ledger(path: ledger)
+            return try Ledger(path: ledger, readOnly: readOnly)
         }
     }
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List every file with its state.")
         @OptionGroup var location: Location
-        @Option(help: "Only files in this state: queued, running, done, failed, quarantined.") var state: String?
+        @Option(help: "Only files in this state: \(LedgerEntry.State.allCases.map(\.rawValue).joined(separator: ", ")).")
+        var state: String?
+        @Flag(help: "Print only the number of files in each state.") var summary = false
+
+        func validate() throws {
+            if let state, LedgerEntry.State(rawValue: state) == nil {
+                throw ValidationError("unknown state '\(state)' (one of \(LedgerEntry.State.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+        }
 
         func run() throws {
             try reporting {
-                let wanted = try state.map { text -> LedgerEntry.State in
-                    guard let state = LedgerEntry.State(rawValue: text) else { throw ValidationError("unknown state '\(text)'") }
-                    return state
+                let ledger = try location.open(readOnly: true)
+                if summary {
+                    let counts = try ledger.counts()
+                    if location.json { return try printJSON(Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })) }
+                    return print(countsLine(counts))
                 }
-                let entries = try location.open().entries(state: wanted)
+                let entries = try ledger.entries(state: state.flatMap(LedgerEntry.State.init(rawValue:)))
                 if location.json { return try printJSON(entries) }
                 for entry in entries {
                     let error = entry.lastError.map { "  \($0)" } ?? ""
                     print("\(entry.state.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0)) \(entry.attempts)  \(entry.path) → \(entry.output)\(error)")
                 }
+                if state == nil { print(countsLine(try ledger.counts())) }
             }
         }
     }
@@ -48,7 +61,7 @@ struct LedgerCommand: ParsableCommand {
 
         func run() throws {
             try reporting {
-                guard let entry = try location.open().entry(path: absolute(path)) else { throw WatchError.unknownFile(path: path) }
+                guard let entry = try location.open(readOnly: true).entry(path: absolute(path)) else { throw WatchError.unknownFile(path: path) }
                 if location.json { return try printJSON(entry) }
                 func time(_ t: Double?) -> String { t.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: $0)) } ?? "-" }
                 print("""
@@ -95,6 +108,12 @@ private func absolute(_ path: String) -> String {
     guard let resolved = realpath(path, nil) else { return URL(fileURLWithPath: path).standardizedFileURL.path }
     defer { free(resolved) }
     return String(cString: resolved)
+}
+
+/// `3 file(s): queued 0, running 0, done 2, …` over every state.
+func countsLine(_ counts: [LedgerEntry.State: Int]) -> String {
+    "\(counts.values.reduce(0, +)) file(s): "
+        + LedgerEntry.State.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", ")
 }
 
 private func printJSON<T: Encodable>(_ value: T) throws {

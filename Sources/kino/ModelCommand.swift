@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KinoFiles
 import KinoModels
 import KinoTensor
 
@@ -63,12 +64,16 @@ struct ModelRunCommand: ParsableCommand {
         BLAS.useSingleThread()
         if let threads { Parallelism.workers = threads }
         do {
+            // Refuse a device or folder at the output before any work.
+            _ = try AtomicFile.destination(output)
             let network = try ModelRegistry.load(directory: model)
             let file = try SafeTensorsFile(path: input)
             let name = file.entries[network.inputName] != nil ? network.inputName
                 : file.names.count == 1 ? file.names[0] : network.inputName
             guard file.entries[name] != nil else {
-                throw ValidationError("\(input) has no \(network.inputName) (tensors: \(file.names.joined(separator: ", ")))")
+                // The command line was right; the file's contents are not: a data error (1), not usage (64).
+                printError(ModelInputError(message: "\(input): has no tensor '\(network.inputName)' (it holds: \(file.names.joined(separator: ", ")))"))
+                throw ExitCode(1)
             }
             let values = try file.tensor(name)
             let start = Date()
@@ -87,11 +92,17 @@ struct ModelRunCommand: ParsableCommand {
             try SafeTensorsWriter.write(tensors, metadata: ["model": network.architecture], to: output)
             let shapes = tensors.keys.sorted().map { "\($0) \(tensors[$0]!.shape)" }.joined(separator: ", ")
             print("\(network.architecture): \(name) \(values.shape) → \(shapes) in \(String(format: "%.3f", seconds)) s; wrote \(output)")
-        } catch let error as ValidationError {
+        } catch let error as ExitCode {
             throw error
         } catch {
             printError(error)
             throw ExitCode(1)
         }
     }
+}
+
+/// A model input file without the tensor the model takes.
+struct ModelInputError: Error, LocalizedError {
+    var message: String
+    var errorDescription: String? { message }
 }

@@ -66,7 +66,7 @@ struct PipelinesCommand: ParsableCommand {
             let name = item.name.padding(toLength: width, withPad: " ", startingAt: 0)
             switch item.result {
             case .success(let spec): print("\(name)  \(spec.description.isEmpty ? "(no description)" : spec.description)")
-            case .failure(let error): print("\(name)  INVALID: \(error.localizedDescription)")
+            case .failure(let error): print("\(name)  INVALID: \(describeError(error))")
             }
             if verbose { print("\(String(repeating: " ", count: width))  \(item.path)") }
         }

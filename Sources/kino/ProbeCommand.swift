@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KinoMedia
+import KinoFiles
 
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,22 +13,24 @@ struct ProbeCommand: ParsableCommand {
     @Flag(name: .long, help: "Skip the packet scan (faster; no exact frame count or keyframes).") var noScan = false
 
     func run() throws {
-        var infos: [MediaInfo] = []
+        var entries: [ProbeEntry] = []
         var failures = 0
         for file in files {
             do {
                 let info = try MediaProbe.probe(file, scanPackets: !noScan)
-                infos.append(info)
+                entries.append(ProbeEntry(info: info, warning: info.headerProblem))
                 if !json { print(Self.render(info)) }
+                if let problem = info.headerProblem { printWarning("\(file): \(problem)") }
             } catch {
                 failures += 1
+                entries.append(ProbeEntry(path: file, error: error))
                 printError(error)
             }
         }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(infos), as: UTF8.self))
+            print(String(decoding: try encoder.encode(entries), as: UTF8.self))
         }
         if failures > 0 { throw ExitCode(1) }
     }
@@ -74,11 +77,71 @@ struct ProbeCommand: ParsableCommand {
 
 /// Prints an error to standard error as `kino: error: …`.
 func printError(_ error: any Error) {
-    let text = (error as? any LocalizedError)?.errorDescription ?? String(describing: error)
-    FileHandle.standardError.write(Data("kino: error: \(text)\n".utf8))
+    writeStandardError("kino: error: \(describeError(error))\n")
 }
 
 /// Prints a warning to standard error.
 func printWarning(_ text: String) {
-    FileHandle.standardError.write(Data("kino: warning: \(text)\n".utf8))
+    writeStandardError("kino: warning: \(text)\n")
+}
+
+/// Writes to standard error with write(2): a write that fails (standard error on a full disk)
+/// loses the line instead of raising the exception `FileHandle.write` would.
+func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(STDERR_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+        if n <= 0 { return }
+        offset += n
+    }
+    bytes.removeAll()
+}
+
+/// One element of `kino probe --json`: the file's description, or its path and why it could not
+/// be read (so the array has one element per file given, in order).
+struct ProbeEntry: Encodable {
+    var info: MediaInfo?
+    var path: String
+    var warning: String?
+    var error: ProbeFailure?
+
+    struct ProbeFailure: Encodable {
+        var kind: String
+        var operation: String?
+        var message: String
+    }
+
+    init(info: MediaInfo, warning: String?) {
+        self.info = info
+        self.path = info.path
+        self.warning = warning
+    }
+
+    init(path: String, error: any Error) {
+        self.path = path
+        if let media = error as? MediaError {
+            self.error = ProbeFailure(kind: media.kind.rawValue, operation: media.operation, message: media.message)
+        } else {
+            self.error = ProbeFailure(kind: "error", operation: nil, message: describeError(error))
+        }
+    }
+
+    private enum Keys: String, CodingKey { case path, warning, error }
+
+    func encode(to encoder: any Encoder) throws {
+        // A readable file's entry is the MediaInfo object itself (plus a warning when its header
+        // is implausible); a failed one has just its path and the error.
+        if let info { try info.encode(to: encoder) }
+        var c = encoder.container(keyedBy: Keys.self)
+        if info == nil { try c.encode(path, forKey: .path) }
+        try c.encodeIfPresent(warning, forKey: .warning)
+        try c.encodeIfPresent(error, forKey: .error)
+    }
+}
+
+/// The sentence for any error: Kino's own describe themselves; file-system errors become the
+/// path and the cause (``plainDescription(of:)``).
+func describeError(_ error: any Error) -> String {
+    plainDescription(of: error)
 }

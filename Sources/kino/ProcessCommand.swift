@@ -10,8 +10,12 @@ struct ProcessCommand: ParsableCommand {
             Without --pipeline, each file gets the bundled pipeline that suits its streams: overview \
             (video and audio), overview-video or overview-audio. Outputs are written into \
             OUTDIR/<stem>.incomplete/ and renamed to OUTDIR/<stem>/ only when the run completes; a \
-            failed or interrupted file keeps the .incomplete folder, with a summary.json saying why. \
-            Exit status: 0 when every file completed, 1 when any failed, 130 after SIGINT, 143 after SIGTERM.
+            failed or interrupted file keeps the .incomplete folder, with a summary.json saying why. A \
+            damaged file (decode errors, concealed frames, or cut short before its declared duration) \
+            is processed as far as it reads, published, and reported as `damaged` with the counts. A \
+            file that is not media (or is missing) gets no folder at all. Exit status: 0 when every \
+            file completed, 1 when any failed or was not media, 3 when none failed but some were \
+            damaged (0 with --accept-damaged), 130 after SIGINT, 143 after SIGTERM.
             """)
 
     @Argument(help: "Media files to process.") var files: [String]
@@ -21,6 +25,7 @@ struct ProcessCommand: ParsableCommand {
     @Option(help: "Give up on a file after this many seconds (counts as a failure).") var timeout: Double?
     @Option(help: "Seconds past --timeout after which a run that does not stop is abandoned.") var abandonAfter: Double = 10
     @Flag(help: "Print each file's summary.json to standard output when it ends.") var stats = false
+    @Flag(help: "Count damaged files (decode errors, cut short) as success in the exit status.") var acceptDamaged = false
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
@@ -50,12 +55,19 @@ struct ProcessCommand: ParsableCommand {
             }
         }
         display.end()
-        let failed = summaries.filter { $0.status == .failed }
+        let failed = summaries.filter { $0.status == .failed || $0.status == .rejected }
+        let damaged = summaries.filter { $0.status == .damaged }
         if !failed.isEmpty {
-            FileHandle.standardError.write(Data("kino: \(failed.count) of \(summaries.count) file(s) failed:\n".utf8))
-            for summary in failed { FileHandle.standardError.write(Data("  \(summary.line)\n".utf8)) }
+            writeStandardError("kino: \(failed.count) of \(summaries.count) file(s) failed:\n")
+            for summary in failed { writeStandardError("  \(summary.line)\n") }
+        }
+        if !damaged.isEmpty {
+            let verdict = acceptDamaged ? "accepted (--accept-damaged)" : "exit status 3"
+            writeStandardError("kino: \(damaged.count) of \(summaries.count) file(s) damaged, processed as far as they read; \(verdict):\n")
+            for summary in damaged { writeStandardError("  \(summary.line)\n") }
         }
         if let status = trap.exitStatus { throw ExitCode(status) }
-        if !failed.isEmpty || summaries.contains(where: { $0.status != .completed }) { throw ExitCode(1) }
+        if !failed.isEmpty || summaries.contains(where: { $0.status == .cancelled }) { throw ExitCode(1) }
+        if !damaged.isEmpty && !acceptDamaged { throw ExitCode(3) }
     }
 }

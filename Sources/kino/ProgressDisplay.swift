@@ -17,6 +17,7 @@ final class ProgressDisplay: @unchecked Sendable {
     private var lastLog: [Int: Double] = [:]
     private var done = 0
     private var failed = 0
+    private var damaged = 0
     private var statusShown = false
 
     init(total: Int, interactive: Bool = isatty(STDERR_FILENO) == 1, logInterval: Double = 10) {
@@ -42,7 +43,7 @@ final class ProgressDisplay: @unchecked Sendable {
         case .finished(let index, let summary):
             running[index] = nil
             done += 1
-            if summary.status != .completed { failed += 1 }
+            if summary.status == .damaged { damaged += 1 } else if summary.status != .completed { failed += 1 }
             clearStatus()
             write(summary.line + "\n")
         }
@@ -66,7 +67,7 @@ final class ProgressDisplay: @unchecked Sendable {
     }
 
     private func drawStatus() {
-        var line = "[\(done)/\(total)" + (failed > 0 ? ", \(failed) failed" : "") + "]"
+        var line = "[\(done)/\(total)" + (failed > 0 ? ", \(failed) failed" : "") + (damaged > 0 ? ", \(damaged) damaged" : "") + "]"
         for progress in running.values.sorted(by: { $0.index < $1.index }) {
             line += "  \(URL(fileURLWithPath: progress.input).lastPathComponent) \(Self.describe(progress))"
         }
@@ -82,7 +83,7 @@ final class ProgressDisplay: @unchecked Sendable {
     }
 
     private func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        writeStandardError(text)
     }
 
     private static func terminalWidth() -> Int {

@@ -22,7 +22,7 @@ final class SignalTrap: @unchecked Sendable {
                 if received.value == SIGINT && signo == SIGINT { _exit(130) }
                 received.value = signo
                 let name = signo == SIGINT ? "SIGINT" : "SIGTERM"
-                FileHandle.standardError.write(Data("\nkino: \(name): stopping, finishing what is in flight (Ctrl-C again to quit at once)\n".utf8))
+                writeStandardError("\nkino: \(name): stopping, finishing what is in flight (Ctrl-C again to quit at once)\n")
                 token.cancel()
             }
             source.resume()

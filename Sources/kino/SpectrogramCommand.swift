@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KinoDSP
 import KinoMedia
+import KinoFiles
 
 struct SpectrogramCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,9 +59,12 @@ struct SpectrogramCommand: ParsableCommand {
 
     func run() throws {
         do {
+            // Refuse a device or folder at an output before any work.
+            _ = try AtomicFile.destination(output)
+            if let png { _ = try AtomicFile.destination(png) }
             let audio = try AudioDecoder.decodeAll(path: file, sampleRate: sampleRate, mono: true)
             let (matrix, shape) = try compute(audio.samples)
-            try NumpyFile.encode(matrix.values, shape: shape).write(to: URL(fileURLWithPath: output), options: .atomic)
+            try AtomicFile.write(NumpyFile.encode(matrix.values, shape: shape), to: output)
             if let png {
                 let map = colormap == "magma" ? ColorMap.magma : ColorMap.viridis
                 let image = map.render(matrix)

@@ -12,8 +12,11 @@ struct WatchCommand: ParsableCommand {
             changed for --settle seconds; names ending in .part, .tmp, .partial, .crdownload or ~, \
             and dotfiles, wait until renamed. Each file is recorded in an SQLite ledger (default \
             OUTDIR/kino-ledger.sqlite): done files are not redone unless their content changes, a \
-            file failing --attempts times is quarantined. Outputs go to OUTDIR/<stem>/ as with \
-            `kino process`. SIGINT/SIGTERM re-queue the files in flight and exit with status 0.
+            file failing --attempts times is quarantined; a file that is not media is recorded once \
+            as rejected, a damaged one (decoding errors) as damaged with its outputs kept, neither \
+            retried. Symbolic links are not followed. Outputs go to OUTDIR/<stem>/ as with \
+            `kino process`. SIGINT/SIGTERM re-queue the files in flight and exit with status 0; a ledger that cannot \
+            be written (a full disk) or that is deleted stops the watcher with status 1.
             """)
 
     @Argument(help: "The directory to watch.") var directory: String
@@ -60,8 +63,7 @@ struct WatchCommand: ParsableCommand {
             let watcher = try Watcher(options: options)
             log("watching \(watcher.root) → \(watcher.options.outputDirectory) (ledger \(watcher.ledger.path), \(jobs) job(s))")
             try watcher.run(cancel: trap.token) { event in log(event.line) }
-            let counts = try watcher.ledger.counts()
-            log("stopped: " + LedgerEntry.State.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", "))
+            log("stopped: " + countsLine(try watcher.ledger.counts()))
         } catch {
             printError(error)
             throw ExitCode(1)
@@ -72,5 +74,7 @@ struct WatchCommand: ParsableCommand {
 /// A timestamped log line on standard error.
 func log(_ text: String) {
     let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: .current, formatOptions: [.withInternetDateTime])
-    FileHandle.standardError.write(Data("\(stamp) \(text)\n".utf8))
+    // `write(contentsOf:)` throws where `write(_:)` would trap: a log on a full disk must not
+    // crash the watcher.
+    try? FileHandle.standardError.write(contentsOf: Data("\(stamp) \(text)\n".utf8))
 }

@@ -22,6 +22,17 @@ func kino(_ arguments: [String]) throws -> (status: Int32, out: String, err: Str
         #expect(video["keyframeIndices"] as? [Int] == [0, 300])
     }
 
+    @Test func probeJSONKeepsFailedFilesWithTheirError() throws {
+        let r = try kino(["probe", "--json", "--no-scan", "/nonexistent/clip.mp4", Repository.sample("vfr.mp4")])
+        #expect(r.status == 1)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [[String: Any]])
+        #expect(json.count == 2)
+        #expect(json[0]["path"] as? String == "/nonexistent/clip.mp4")
+        let error = try #require(json[0]["error"] as? [String: Any])
+        #expect(error["kind"] as? String == "not found" && (error["message"] as? String)?.contains("no such file") == true)
+        #expect(json[1]["path"] as? String == Repository.sample("vfr.mp4") && json[1]["streams"] != nil && json[1]["error"] == nil)
+    }
+
     @Test func probeReportsABadFileAndGoesOn() throws {
         let r = try kino(["probe", "/nonexistent/clip.mp4", Repository.sample("vfr.mp4")])
         #expect(r.status == 1)
@@ -35,7 +46,9 @@ func kino(_ arguments: [String]) throws -> (status: Int32, out: String, err: Str
         let r = try kino(["frames", Repository.sample("longgop.mp4"), "--indices", "300,5", "--size", "160x120", "-o", dir.path])
         #expect(r.status == 0, "\(r.err)")
         let lines = try String(contentsOfFile: dir.file("frames.jsonl"), encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == 2 && lines[0].contains("\"index\":5") && lines[1].contains("\"seconds\":10.000000"))
+        // One row per request, in the order asked.
+        #expect(lines.count == 2 && lines[0].contains("\"index\":300") && lines[0].contains("\"seconds\":10,")
+                && lines[1].contains("\"index\":5"))
         let frame = try ImageFile.read(dir.file("frame_000300.png"))
         #expect(frame.width == 160 && frame.height == 120)
         #expect(try kino(["frames", Repository.sample("longgop.mp4"), "--indices", "600", "-o", dir.path]).status == 1)

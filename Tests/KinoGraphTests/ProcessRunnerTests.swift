@@ -41,13 +41,14 @@ struct ProcessRunnerTests {
         }
         #expect(!FileManager.default.fileExists(atPath: "\(out)/clip720.incomplete"))
 
+        // Bytes no demuxer accepts are not media: rejected, with no folder of any name.
         let bad = summaries[1]
-        #expect(bad.status == .failed)
+        #expect(bad.status == .rejected)
         #expect(bad.error?.stage == "probe")
         #expect(bad.error?.message.contains("broken.mp4") == true)
+        #expect(bad.output == nil)
         #expect(!FileManager.default.fileExists(atPath: "\(out)/broken"))
-        let failed = try FileSummary.read(from: "\(out)/broken.incomplete/summary.json")
-        #expect(failed.status == .failed && failed.error == bad.error)
+        #expect(!FileManager.default.fileExists(atPath: "\(out)/broken.incomplete"))
     }
 
     @Test("cancelling mid-run leaves only an .incomplete folder whose summary says cancelled")
@@ -188,7 +189,7 @@ struct ProcessCommandTests {
         #expect(try FileSummary.read(from: directory.file("out/clip720.incomplete/summary.json")).status == .cancelled)
     }
 
-    @Test("a failing file makes the exit status 1; the others are still processed")
+    @Test("a file that is not media makes the exit status 1; the others are still processed")
     func exitStatus() throws {
         let directory = TemporaryDirectory()
         defer { directory.cleanup() }
@@ -196,7 +197,8 @@ struct ProcessCommandTests {
         let result = try runKino(["process", directory.file("bad.wav"), Repository.sample("speech.wav"),
                                   "-o", directory.file("out")])
         #expect(result.status == 1)
-        #expect(result.errors.contains("bad.wav: failed in stage 'probe'"))
+        #expect(result.errors.contains("bad.wav: rejected in stage 'probe'"))
+        #expect(result.errors.contains("1 of 2 file(s) failed"))
         #expect(result.errors.contains("speech.wav: started (8.0 s of media)"))   // plain lines: stderr is a pipe
         #expect(!result.errors.contains("\r"))
         #expect(try FileSummary.read(from: directory.file("out/speech/summary.json")).status == .completed)

@@ -55,18 +55,32 @@ struct WatchTests {
         #expect(folders.count == 200 && folders.allSatisfy { !$0.hasSuffix(".incomplete") })
     }
 
-    @Test("a corrupt file is quarantined with its error while the others finish; replaced by a good one, it is redone")
+    @Test("not media (junk, a README): rejected once, no output, logged; a media file the pipeline fails on is quarantined and logged; fixed content is redone")
     func corrupt() throws {
         let harness = WatchHarness()
         defer { harness.cleanup() }
         for i in 0..<3 { try TinyMedia.writeWAV(to: harness.input + "/ok\(i).wav", seconds: 0.1) }
         try TinyMedia.writeCorrupt(to: harness.input + "/bad.wav")
+        try Data("notes, not media\n".utf8).write(to: URL(fileURLWithPath: harness.input + "/README.txt"))
+        // Media, but without the audio the `levels` pipeline decodes: a pipeline failure, retried.
+        try FileManager.default.copyItem(atPath: "\(Repository.root)/samples/still.png", toPath: harness.input + "/still.png")
         try harness.runOnce(harness.options(maxAttempts: 2))
-        let bad = try #require(try harness.watcher.ledger.entry(path: harness.path("bad.wav")))
-        #expect(bad.state == .quarantined && bad.attempts == 2)
-        #expect(bad.lastError?.contains("stage 'probe'") == true)
-        #expect(try harness.watcher.ledger.counts()[.done] == 3)
-        #expect(!FileManager.default.fileExists(atPath: harness.output + "/bad"))
+        let ledger = harness.watcher.ledger
+        for name in ["bad.wav", "README.txt"] {
+            let row = try #require(try ledger.entry(path: harness.path(name)))
+            #expect(row.state == .rejected && row.attempts == 1, "\(name)")
+            #expect(row.lastError?.contains("not a media file") == true)
+            #expect(harness.startCounts[harness.path(name)] == 1)
+        }
+        let still = try #require(try ledger.entry(path: harness.path("still.png")))
+        #expect(still.state == .quarantined && still.attempts == 2)
+        #expect(try ledger.counts() == [.done: 3, .rejected: 2, .quarantined: 1])
+        let outputs = try FileManager.default.contentsOfDirectory(atPath: harness.output)
+        #expect(!outputs.contains { $0.hasPrefix("bad") || $0.hasPrefix("README") })
+        let lines = harness.events.map(\.event.line)
+        #expect(lines.contains { $0.contains("README.txt: rejected") && $0.contains("not retried") })
+        #expect(lines.contains { $0.contains("still.png") && $0.contains("quarantined after 2 attempt(s)") })
+        #expect(lines.contains { $0.contains("still.png") && $0.contains("attempt 1 failed, retried") })
 
         // Fixed content under the same name (say, a download that finally completed): taken again.
         try TinyMedia.writeWAV(to: harness.input + "/bad.wav", seconds: 0.3)
@@ -74,6 +88,7 @@ struct WatchTests {
         let fixed = try #require(try harness.watcher.ledger.entry(path: harness.path("bad.wav")))
         #expect(fixed.state == .done && fixed.attempts == 1 && fixed.lastError == nil)
         #expect(FileManager.default.fileExists(atPath: harness.output + "/bad/summary.json"))
+        #expect(try harness.watcher.ledger.entry(path: harness.path("README.txt"))?.attempts == 1)   // not tried again
     }
 
     @Test("temporary names wait; a file renamed or moved in is taken")

@@ -1,4 +1,5 @@
 import Foundation
+import KinoFiles
 
 /// Flow file formats: Middlebury/Sintel `.flo`, and KITTI's 16-bit packing (the PNG container is
 /// left to an image writer; this produces and reads the 3-channel UInt16 pixels).
@@ -43,7 +44,7 @@ extension FlowField {
     /// Writes a `.flo` file.
     ///
     /// - Throws: the file system's error.
-    public func writeFlo(to url: URL) throws { try floData().write(to: url) }
+    public func writeFlo(to url: URL) throws { try AtomicFile.write(floData(), to: url.path) }
 
     /// Reads a `.flo` file.
     ///
