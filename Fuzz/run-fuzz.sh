@@ -20,7 +20,9 @@ extra=()
 [ "$target" = pipeline ] && [ -f "$work/pipeline.dict" ] && extra=(-dict="$work/pipeline.dict")
 mkdir -p "$work/corpus/$target" "$work/artifacts/$target" "$work/logs"
 echo "fuzzing $target for $seconds s (log: $work/logs/$target.log)"
-nice -n 19 "$build/debug/$binary" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+scratch=$(mktemp -d "${TMPDIR_FUZZ:-/dev/shm}/kino-fuzz-run.XXXXXX" 2>/dev/null || mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+KINO_FUZZ_SCRATCH=$scratch nice -n 19 "$build/debug/$binary" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
   -rss_limit_mb=4096 -timeout=10 -max_len=$max_len -max_total_time="$seconds" \
   -artifact_prefix="$work/artifacts/$target/" "${extra[@]}" "$work/corpus/$target" > "$work/logs/$target.log" 2>&1 || true
 grep -E '^#[0-9]+: cov' "$work/logs/$target.log" | tail -1 || true

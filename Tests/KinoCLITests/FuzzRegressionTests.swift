@@ -3,9 +3,10 @@ import Testing
 import KinoTestSupport
 
 /// Replays every input the fuzz targets (Fuzz/) ever found, and the hand-made cases of the same
-/// bugs, through the `kino` command that target stands for. Each must end cleanly: exit status 0,
-/// or 1 with an error message, within the timeout; never a signal or a hang. Child processes, so
-/// a regression fails its own test instead of taking the runner down. Needs no fuzzer build.
+/// bugs, through the `kino` command that target stands for. Each must end cleanly within the
+/// timeout: exit status 0, or another status with a message on stderr (1 for errors, 3 for
+/// damaged media); never a signal or a hang. Child processes, so a regression fails its own test
+/// instead of taking the runner down. Needs no fuzzer build.
 @Suite(.timeLimit(.minutes(5))) struct FuzzRegressionTests {
     static let folder = "\(Repository.root)/Tests/KinoCLITests/Fixtures/fuzz-regressions"
     static let modelFixtures = "\(Repository.root)/Tests/KinoModelsTests/Fixtures"
@@ -26,9 +27,9 @@ import KinoTestSupport
         #expect(!r.timedOut, "\(what) hung", sourceLocation: sourceLocation)
         #expect(r.exited, "\(what) died by a signal (status \(r.status)): \(r.errors.suffix(2000))",
                 sourceLocation: sourceLocation)
-        #expect(r.status == 0 || r.status == 1, "\(what) exited \(r.status)", sourceLocation: sourceLocation)
-        if r.exited && r.status == 1 {
-            #expect(r.errors.contains("error"), "\(what) failed without saying why", sourceLocation: sourceLocation)
+        if r.exited && r.status != 0 {
+            #expect(!r.errors.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+                    "\(what) exited \(r.status) without saying why", sourceLocation: sourceLocation)
         }
     }
 
