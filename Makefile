@@ -62,7 +62,10 @@ FUZZ_BUILD ?= .build-fuzz-san
 # which would otherwise win and leave the code without coverage instrumentation.
 FUZZ_SWIFT_FLAGS := --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address
 
+# The touch makes SwiftPM re-read the root package's manifest: it does not notice on its own
+# when a path dependency's Package.swift changes (a new target there gives "no such module").
 fuzz-build: setup
+	touch Fuzz/Package.swift
 	cd Fuzz && nice -n 19 $(SWIFT) build --scratch-path ../$(FUZZ_BUILD) $(FUZZ_SWIFT_FLAGS)
 
 fuzz: fuzz-build
