@@ -7,7 +7,7 @@ SWIFT ?= swift
 DEMO_OUT ?= demo-out
 KINO_RELEASE := .build/release/kino
 
-.PHONY: setup build release demo test samples install clean
+.PHONY: setup build release demo test samples install clean fuzz fuzz-build
 PREFIX ?= /usr/local
 
 # Installs the system packages that are missing (Debian/Ubuntu; needs root or sudo).
@@ -48,6 +48,29 @@ test: setup
 
 samples:
 	samples/make-samples.sh
+
+# Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of the safetensors reader, model
+# config loading, pipeline checking, the probe and a short decode: Fuzz/README.md.
+# `make fuzz FUZZ_SECONDS=60` builds the targets, seeds a corpus from the repository and runs each
+# target for that long; findings go to $(FUZZ_WORK)/artifacts/<target>/.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= safetensors model-config pipeline probe decode
+FUZZ_WORK ?= fuzz-work
+FUZZ_BUILD ?= .build-fuzz-san
+# SwiftPM's --sanitize=fuzzer makes it link libFuzzer's main instead of renaming the executable's;
+# the -Xswiftc repeat is needed because SwiftPM also passes a lone -sanitize=address after it,
+# which would otherwise win and leave the code without coverage instrumentation.
+FUZZ_SWIFT_FLAGS := --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address
+
+# The touch makes SwiftPM re-read the root package's manifest: it does not notice on its own
+# when a path dependency's Package.swift changes (a new target there gives "no such module").
+fuzz-build: setup
+	touch Fuzz/Package.swift
+	cd Fuzz && nice -n 19 $(SWIFT) build --scratch-path ../$(FUZZ_BUILD) $(FUZZ_SWIFT_FLAGS)
+
+fuzz: fuzz-build
+	Fuzz/make-corpus.sh $(FUZZ_WORK)/corpus
+	@for t in $(FUZZ_TARGETS); do FUZZ_BUILD=$(FUZZ_BUILD) Fuzz/run-fuzz.sh $$t $(FUZZ_SECONDS) $(FUZZ_WORK); done
 
 # Installs the binary and the bundled pipelines where `kino` looks for them (PREFIX/share/kino/pipelines).
 install: release

@@ -73,20 +73,26 @@ public struct ASTForAudioClassification: KinoModel {
     public init(configuration: ASTConfiguration, weights source: any WeightSource) throws {
         let c = configuration, d = c.common.hiddenSize
         try c.common.validate(path: "config.json")
-        guard c.grid.allSatisfy({ $0 > 0 }), c.frequencyStride > 0, c.timeStride > 0 else {
+        // The strides divide the spectrogram extent, so they are checked before the grid is computed.
+        try ConfigurationCheck.atLeast(1, c.frequencyStride, "frequency_stride")
+        try ConfigurationCheck.atLeast(1, c.timeStride, "time_stride")
+        try ConfigurationCheck.atLeast(1, c.patchSize, "patch_size")
+        guard c.grid.allSatisfy({ $0 > 0 }) else {
             throw ModelError.invalidConfiguration(
                 path: "config.json", reason: "patch_size \(c.patchSize) does not fit \(c.numberOfMelBins)×\(c.maximumLength)")
         }
+        let tokens = try ConfigurationCheck.tokens(
+            prefix: 2, grid: c.grid, fields: "num_mel_bins \(c.numberOfMelBins), max_length \(c.maximumLength) and their strides")
+        let n = try c.common.labelCount(head: "classifier.dense.weight", in: source)
         self.configuration = c
         labels = c.common.labels
         guard !labels.isEmpty else {
             throw ModelError.invalidConfiguration(path: "config.json", reason: "ASTForAudioClassification needs id2label")
         }
-        let n = labels.count
         (clsToken, distillationToken, positionEmbeddings, patchEmbedding) = try ModelError.funnel {
             (try source.parameter("embeddings.cls_token", shape: [1, 1, d], role: .embedding),
              try source.parameter("embeddings.distillation_token", shape: [1, 1, d], role: .embedding),
-             try source.parameter("embeddings.position_embeddings", shape: [1, 2 + c.grid[0] * c.grid[1], d], role: .embedding),
+             try source.parameter("embeddings.position_embeddings", shape: [1, tokens, d], role: .embedding),
              try PatchEmbedding.load(source, "embeddings.patch_embeddings.projection", shape: [d, 1, c.patchSize, c.patchSize],
                                      stride: [c.frequencyStride, c.timeStride]))
         }

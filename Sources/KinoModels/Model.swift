@@ -178,11 +178,11 @@ public struct CommonConfiguration: Codable, Sendable, Equatable {
         problemType = try c.decodeIfPresent(String.self, forKey: .problemType)
     }
 
-    /// Labels in index order; indices missing from `id2label` get `LABEL_i`.
+    /// Labels in index order; indices missing from `id2label` get `LABEL_i`. Keys that are not
+    /// label indices (see ``labelCount(head:in:)``, which models check on loading) are left out.
     public var labels: [String] {
         guard let map = idToLabel, !map.isEmpty else { return [] }
-        let indices = map.keys.compactMap(Int.init)
-        let count = (indices.max() ?? -1) + 1
+        let count = (labelIndices().indices.max() ?? -1) + 1
         return (0..<count).map { map[String($0)] ?? "LABEL_\($0)" }
     }
 
@@ -206,8 +206,11 @@ public struct CommonConfiguration: Codable, Sendable, Equatable {
 
     /// Throws when the sizes cannot describe a transformer.
     func validate(path: String) throws {
-        guard hiddenSize > 0, numberOfHeads > 0, hiddenSize % numberOfHeads == 0, numberOfLayers >= 0,
-              intermediateSize > 0 else {
+        try ConfigurationCheck.atLeast(1, hiddenSize, "hidden_size")
+        try ConfigurationCheck.atLeast(1, numberOfHeads, "num_attention_heads")
+        try ConfigurationCheck.atLeast(0, numberOfLayers, "num_hidden_layers")
+        try ConfigurationCheck.atLeast(1, intermediateSize, "intermediate_size")
+        guard hiddenSize % numberOfHeads == 0 else {
             throw ModelError.invalidConfiguration(
                 path: path, reason: "hidden_size \(hiddenSize) must be a positive multiple of num_attention_heads \(numberOfHeads)")
         }

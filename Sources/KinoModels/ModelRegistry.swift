@@ -46,6 +46,15 @@ public enum ModelRegistry {
     /// - Throws: ``ModelError`` — unreadable files, invalid or unknown configuration, a missing
     ///   or mis-shaped weight (naming the key and both shapes), a malformed safetensors header.
     public static func load(directory: String) throws -> any KinoModel {
+        do {
+            return try loadUnlocated(directory: directory)
+        } catch ModelError.invalidConfiguration(let path, let reason) where path == "config.json" {
+            // Models check their sizes knowing only the file name; the folder is known here.
+            throw ModelError.invalidConfiguration(path: directory + "/config.json", reason: reason)
+        }
+    }
+
+    private static func loadUnlocated(directory: String) throws -> any KinoModel {
         let data = try configurationData(directory: directory)
         let type = try modelType(data, directory: directory)
         guard let entry = entries[type] else {
@@ -86,12 +95,16 @@ public enum ModelRegistry {
         return object
     }
 
+    /// config.json files larger than this are refused unread (real ones are a few KiB; one
+    /// listing ImageNet-21k's labels is under 1 MiB).
+    public static let maximumConfigurationBytes = 16 << 20
+
     private static func configurationData(directory: String) throws -> Data {
         let path = directory + "/config.json"
         do {
-            return try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ModelError.unreadable(path: path, reason: error.localizedDescription)
+            return try RegularFile.contents(path, limit: maximumConfigurationBytes)
+        } catch let error as RegularFile.Failure {
+            throw ModelError.unreadable(path: path, reason: error.reason)
         }
     }
 

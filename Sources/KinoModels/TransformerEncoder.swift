@@ -86,9 +86,21 @@ public struct TransformerEncoder: ParameterContainer, Sendable {
     public var recomputesBlocks = false
 
     /// Loads `{root}encoder.layer.*` and `{root}{normKey}`.
+    ///
+    /// Layers are loaded one by one, each only once the checkpoint is seen to hold it, so a
+    /// layer count (`layersField` in config.json) beyond the checkpoint's is an error naming that
+    /// field rather than a table sized by it.
     static func load(_ source: any WeightSource, root: String = "", normKey: String = "layernorm",
-                     shape: EncoderShape) throws -> TransformerEncoder {
-        let layers = try (0..<shape.layers).map { try EncoderLayer.load(source, root: root, index: $0, shape: shape) }
+                     shape: EncoderShape, layersField: String = "num_hidden_layers") throws -> TransformerEncoder {
+        var layers: [EncoderLayer] = []
+        for index in 0..<max(0, shape.layers) {
+            let first = "\(root)encoder.layer.\(index).layernorm_before.weight"
+            if source.availability(of: first, prefixed: true) == .missing {
+                throw ConfigurationCheck.invalid(
+                    "\(layersField) is \(shape.layers) but the checkpoint has \(index) \(root)encoder layers (no \(first))")
+            }
+            layers.append(try EncoderLayer.load(source, root: root, index: index, shape: shape))
+        }
         return TransformerEncoder(layers: layers,
                                   finalNorm: try .load(source, root + normKey, size: shape.hiddenSize,
                                                        eps: shape.layerNormEps))

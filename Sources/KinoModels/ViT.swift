@@ -59,10 +59,13 @@ public struct ViTModel: KinoModel {
         guard c.patchSize > 0, c.imageSize >= c.patchSize else {
             throw ModelError.invalidConfiguration(path: "config.json", reason: "patch_size \(c.patchSize) for image_size \(c.imageSize)")
         }
+        try ConfigurationCheck.atLeast(1, c.numberOfChannels, "num_channels")
+        let tokens = try ConfigurationCheck.tokens(
+            prefix: 1, grid: [c.gridSize, c.gridSize], fields: "image_size \(c.imageSize) and patch_size \(c.patchSize)")
         self.configuration = c
         (clsToken, positionEmbeddings, patchEmbedding, encoder, pooler) = try ModelError.funnel {
             (try source.parameter("embeddings.cls_token", shape: [1, 1, d], role: .embedding),
-             try source.parameter("embeddings.position_embeddings", shape: [1, 1 + c.gridSize * c.gridSize, d], role: .embedding),
+             try source.parameter("embeddings.position_embeddings", shape: [1, tokens, d], role: .embedding),
              try PatchEmbedding.load(source, "embeddings.patch_embeddings.projection",
                                      shape: [d, c.numberOfChannels, c.patchSize, c.patchSize]),
              try TransformerEncoder.load(source, shape: c.common.encoderShape),
@@ -157,12 +160,13 @@ public struct ViTForImageClassification: KinoModel {
     /// Loads `vit.*` and `classifier.*` from `source`.
     /// - Throws: ``ModelError`` naming the first missing or mis-shaped key.
     public init(configuration: ViTConfiguration, weights source: any WeightSource) throws {
+        let n = try configuration.common.labelCount(head: "classifier.weight", in: source)
         vit = try ViTModel(configuration: configuration, weights: source, withPooler: false)
         labels = configuration.common.labels
         guard !labels.isEmpty else {
             throw ModelError.invalidConfiguration(path: "config.json", reason: "ViTForImageClassification needs id2label")
         }
-        let (d, n) = (configuration.common.hiddenSize, labels.count)
+        let d = configuration.common.hiddenSize
         classifier = try ModelError.funnel { try Linear.load(source, "classifier", input: d, output: n, prefixed: false) }
     }
 

@@ -48,6 +48,7 @@ public struct ViViTConfiguration: Codable, Sendable, Equatable {
 
     func validate() throws {
         try common.validate(path: "config.json")
+        try ConfigurationCheck.atLeast(1, numberOfChannels, "num_channels")
         guard tubeletSize.count == 3, tubeletSize.allSatisfy({ $0 > 0 }), grid.allSatisfy({ $0 > 0 }) else {
             throw ModelError.invalidConfiguration(
                 path: "config.json",
@@ -75,15 +76,17 @@ public struct VivitForVideoClassification: KinoModel {
     public init(configuration: ViViTConfiguration, weights source: any WeightSource) throws {
         let c = configuration, d = c.common.hiddenSize
         try c.validate()
+        let tokens = try ConfigurationCheck.tokens(
+            prefix: 1, grid: c.grid, fields: "image_size \(c.imageSize), num_frames \(c.numberOfFrames) and tubelet_size \(c.tubeletSize)")
+        let n = try c.common.labelCount(head: "classifier.weight", in: source)
         self.configuration = c
         labels = c.common.labels
         guard !labels.isEmpty else {
             throw ModelError.invalidConfiguration(path: "config.json", reason: "VivitForVideoClassification needs id2label")
         }
-        let tokens = c.grid.reduce(1, *), n = labels.count
         (clsToken, positionEmbeddings, tubeletEmbedding, encoder, classifier) = try ModelError.funnel {
             (try source.parameter("embeddings.cls_token", shape: [1, 1, d], role: .embedding),
-             try source.parameter("embeddings.position_embeddings", shape: [1, 1 + tokens, d], role: .embedding),
+             try source.parameter("embeddings.position_embeddings", shape: [1, tokens, d], role: .embedding),
              try PatchEmbedding.load(source, "embeddings.patch_embeddings.projection",
                                      shape: [d, c.numberOfChannels] + c.tubeletSize),
              try TransformerEncoder.load(source, shape: c.common.encoderShape),

@@ -86,27 +86,33 @@ public struct ViViTFactorisedEncoder: KinoModel {
     public init(configuration: ViViTFactorisedConfiguration, weights source: any WeightSource) throws {
         let c = configuration, d = c.common.hiddenSize
         try c.common.validate(path: "config.json")
-        guard c.tubeletSize.count == 3, c.grid.count == 3, c.grid.allSatisfy({ $0 > 0 }), c.temporalLayers >= 0 else {
+        try ConfigurationCheck.atLeast(0, c.temporalLayers, "num_temporal_layers")
+        try ConfigurationCheck.atLeast(1, c.numberOfChannels, "num_channels")
+        // The tubelet divides the clip, so it is checked before the grid is computed.
+        guard c.tubeletSize.count == 3, c.tubeletSize.allSatisfy({ $0 > 0 }), c.grid.allSatisfy({ $0 > 0 }) else {
             throw ModelError.invalidConfiguration(path: "config.json",
                                                   reason: "tubelet_size \(c.tubeletSize) for \(c.numberOfFrames)×\(c.imageSize)²")
         }
+        let (nt, nh, nw) = (c.grid[0], c.grid[1], c.grid[2])
+        let spatialTokens = try ConfigurationCheck.tokens(prefix: 1, grid: [nh, nw], fields: "image_size \(c.imageSize) and tubelet_size \(c.tubeletSize)")
+        let temporalTokens = try ConfigurationCheck.tokens(prefix: 1, grid: [nt], fields: "num_frames \(c.numberOfFrames) and tubelet_size \(c.tubeletSize)")
+        let n = try c.common.labelCount(head: "classifier.weight", in: source)
         self.configuration = c
         labels = c.common.labels
         guard !labels.isEmpty else {
             throw ModelError.invalidConfiguration(path: "config.json", reason: "the factorised encoder needs id2label")
         }
-        let (nt, nh, nw) = (c.grid[0], c.grid[1], c.grid[2]), n = labels.count
         (spatialClsToken, spatialPositions, tubeletEmbedding, spatial) = try ModelError.funnel {
             (try source.parameter("spatial.embeddings.cls_token", shape: [1, 1, d], role: .embedding),
-             try source.parameter("spatial.embeddings.position_embeddings", shape: [1, 1 + nh * nw, d], role: .embedding),
+             try source.parameter("spatial.embeddings.position_embeddings", shape: [1, spatialTokens, d], role: .embedding),
              try PatchEmbedding.load(source, "spatial.embeddings.patch_embeddings.projection",
                                      shape: [d, c.numberOfChannels] + c.tubeletSize),
              try TransformerEncoder.load(source, root: "spatial.", shape: c.common.encoderShape))
         }
         (temporalClsToken, temporalPositions, temporal, classifier) = try ModelError.funnel {
             (try source.parameter("temporal.cls_token", shape: [1, 1, d], role: .embedding),
-             try source.parameter("temporal.position_embeddings", shape: [1, 1 + nt, d], role: .embedding),
-             try TransformerEncoder.load(source, root: "temporal.", shape: c.temporalShape),
+             try source.parameter("temporal.position_embeddings", shape: [1, temporalTokens, d], role: .embedding),
+             try TransformerEncoder.load(source, root: "temporal.", shape: c.temporalShape, layersField: "num_temporal_layers"),
              try Linear.load(source, "classifier", input: d, output: n, prefixed: false))
         }
     }

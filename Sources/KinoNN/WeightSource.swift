@@ -27,9 +27,26 @@ public protocol WeightSource: AnyObject {
 
     /// Whether `key` exists, so optional parts (a pooler) can be detected.
     func contains(_ key: String, prefixed: Bool) -> Bool
+
+    /// What the source can say about `key` without reading it: lets a model check a size its
+    /// configuration gives (layer count, label count) against the weights before allocating.
+    func availability(of key: String, prefixed: Bool) -> WeightAvailability
+}
+
+/// What a ``WeightSource`` holds under one key.
+public enum WeightAvailability: Sendable, Equatable {
+    /// A stored tensor of this shape.
+    case stored(shape: [Int])
+    /// Nothing: asking for it throws ``NNError/missingWeight(key:expectedShape:)``.
+    case missing
+    /// The source makes up a tensor of whatever shape is asked for (random or derived weights).
+    case anyShape
 }
 
 extension WeightSource {
+    /// Sources that generate weights can supply any key at any shape.
+    public func availability(of key: String, prefixed: Bool) -> WeightAvailability { .anyShape }
+
     /// The parameter for `key`, carrying its stored key.
     public func parameter(_ key: String, shape: [Int], prefixed: Bool = true, role: WeightRole) throws -> Parameter {
         let value = try tensor(key, shape: shape, prefixed: prefixed, role: role)
@@ -66,6 +83,11 @@ public final class CheckpointWeights: WeightSource {
 
     public func storedKey(_ key: String, prefixed: Bool) -> String {
         resolve(key, prefixed: prefixed) ?? ((prefixed ? prefix : "") + key)
+    }
+
+    public func availability(of key: String, prefixed: Bool) -> WeightAvailability {
+        guard let name = resolve(key, prefixed: prefixed), let entry = file.entries[name] else { return .missing }
+        return .stored(shape: entry.shape)
     }
 
     public func tensor(_ key: String, shape: [Int], prefixed: Bool, role: WeightRole) throws -> Tensor {

@@ -41,14 +41,14 @@ public final class SafeTensorsFile: @unchecked Sendable {
     /// - Throws: ``SafeTensorsError`` naming the first problem found.
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw SafeTensorsError.unreadable(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw SafeTensorsError.unreadable(path: path, reason: String(cString: strerror(errno)))
+        // Only regular files: a FIFO would block here forever, a device could be endless.
+        let fd: Int32, size: Int
+        do {
+            (fd, size) = try RegularFile.descriptor(path)
+        } catch let failure as RegularFile.Failure {
+            throw SafeTensorsError.unreadable(path: path, reason: failure.reason)
         }
-        let size = Int(info.st_size)
+        defer { close(fd) }
         guard size >= 8 else { throw SafeTensorsError.tooShort(path: path, size: size) }
         let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
         guard let mapped, mapped != MAP_FAILED else {

@@ -51,6 +51,11 @@ public enum KinoBinary {
         if let given = ProcessInfo.processInfo.environment["KINO_BINARY"], !given.isEmpty {
             return FileManager.default.isExecutableFile(atPath: given) ? given : nil
         }
+        // The test runner sits beside the binary in whatever scratch path built both
+        // (`swift build --scratch-path X` puts them in X/debug), so look there first.
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let sibling = runner.deletingLastPathComponent().appendingPathComponent("kino").path
+        if FileManager.default.isExecutableFile(atPath: sibling) { return sibling }
         for configuration in ["debug", "release"] {
             let candidate = "\(Repository.root)/.build/\(configuration)/kino"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
@@ -63,12 +68,18 @@ public enum KinoBinary {
         public var status: Int32
         public var output: String
         public var errors: String
+        /// Whether the run was killed for outlasting its timeout.
+        public var timedOut = false
+        /// Whether it exited by itself (not killed by a signal, not timed out).
+        public var exited = true
     }
 
     /// Runs the built binary with `arguments` and waits for it. Standard error is collected on
     /// another thread, so a chatty command cannot fill one pipe while the other is being read.
+    /// With a `timeout`, a run still going after that many seconds is killed and reported
+    /// `timedOut` (so a hang fails its test instead of stalling the suite).
     /// - Throws: when the binary has not been built.
-    public static func run(_ arguments: [String]) throws -> Result {
+    public static func run(_ arguments: [String], timeout: Double? = nil) throws -> Result {
         guard let binary = path else {
             throw NSError(domain: "kino.test", code: 1, userInfo: [NSLocalizedDescriptionKey: "build the kino product first (swift build)"])
         }
@@ -79,15 +90,29 @@ public enum KinoBinary {
         process.standardOutput = out
         process.standardError = err
         try process.run()
+        let killed = ErrorsBox()
+        if let timeout {
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+                guard process.isRunning else { return }
+                killed.timedOut = true
+                kill(process.processIdentifier, SIGKILL)
+            }
+        }
         let errors = ErrorsBox()
         let reader = Thread { errors.data = err.fileHandleForReading.readDataToEndOfFile() }
         reader.start()
         let output = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !reader.isFinished { Thread.sleep(forTimeInterval: 0.001) }
-        return Result(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
-                      errors: String(decoding: errors.data, as: UTF8.self))
+        var result = Result(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self),
+                            errors: String(decoding: errors.data, as: UTF8.self))
+        result.timedOut = killed.timedOut
+        result.exited = !killed.timedOut && process.terminationReason == .exit
+        return result
     }
 
-    private final class ErrorsBox: @unchecked Sendable { var data = Data() }
+    private final class ErrorsBox: @unchecked Sendable {
+        var data = Data()
+        var timedOut = false
+    }
 }

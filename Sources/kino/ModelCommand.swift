@@ -19,6 +19,10 @@ struct ModelInfoCommand: ParsableCommand {
     @Argument(help: "The model folder.") var directory: String
     @Option(help: "Labels to list (0 = all).") var labels: Int = 20
 
+    func validate() throws {
+        guard labels >= 0 else { throw ValidationError("--labels must be 0 (all) or more, not \(labels)") }
+    }
+
     func run() throws {
         do {
             let model = try ModelRegistry.load(directory: directory)

@@ -45,6 +45,14 @@ struct SafeTensorsTests {
          { if case .offsetsOutOfBounds = $0 { true } else { false } }),
         ("span not shape × dtype", "{\"w\":\(entry("F32", "[2,2]", 0, 8))}", [UInt8](repeating: 0, count: 8), nil,
          { if case .sizeMismatch(_, "w", [2, 2], "F32", 16, 8) = $0 { true } else { false } }),
+        ("shape product overflows", "{\"w\":\(entry("F32", "[4294967296,4294967296,16]", 0, 4))}", [0, 0, 0, 0], nil,
+         { if case .malformedEntry(_, "w", let reason) = $0 { reason.contains("overflows") } else { false } }),
+        ("element count × dtype size overflows", "{\"w\":\(entry("F64", "[2000000000,1000000000]", 0, 4))}", [0, 0, 0, 0], nil,
+         { if case .sizeMismatch(_, "w", _, "F64", Int.max, 4) = $0 { true } else { false } }),
+        ("offsets beyond any file", "{\"w\":\(entry("U8", "[1]", 8_000_000_000_000_000, 8_000_000_000_000_001))}", [0], nil,
+         { if case .offsetsOutOfBounds = $0 { true } else { false } }),
+        ("offset too large to be exact", "{\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,18446744073709551615]}}", [0], nil,
+         { if case .malformedEntry = $0 { true } else { false } }),
         ("overlapping tensors", "{\"a\":\(entry("F32", "[2]", 0, 8)),\"b\":\(entry("F32", "[1]", 4, 8))}",
          [UInt8](repeating: 0, count: 8), nil,
          { if case .overlapping(_, "a", "b") = $0 { true } else { false } }),
@@ -64,6 +72,17 @@ struct SafeTensorsTests {
         } catch let error as SafeTensorsError {
             #expect(matches(error), "\(label): got \(error)")
             #expect(error.errorDescription?.contains(path) == true)
+        }
+    }
+
+    @Test("only regular files are opened: a FIFO is refused at once instead of blocking, a directory by name")
+    func notRegular() throws {
+        let dir = try Fixtures.temporaryDirectory()
+        #expect(mkfifo(dir + "/fifo.safetensors", 0o644) == 0)
+        for (path, kind) in [(dir + "/fifo.safetensors", "a FIFO"), (dir, "a directory")] {
+            #expect(throws: SafeTensorsError.unreadable(path: path, reason: "not a regular file (\(kind))")) {
+                try SafeTensorsFile(path: path)
+            }
         }
     }
 
