@@ -1,4 +1,5 @@
 import Foundation
+import KinoMedia
 
 /// What happened to one input file: the content of its `summary.json`.
 ///
@@ -49,6 +50,23 @@ public struct FileSummary: Sendable, Codable, Equatable {
                 self.expectedSeconds = expectedSeconds
                 self.firstErrors = firstErrors
             }
+
+            /// The tally of a decoder's ``DecodeHealth``.
+            public init(stream: String, health: DecodeHealth) {
+                self.init(stream: stream, decodeErrors: health.decodeErrors, corruptFrames: health.corruptFrames,
+                          reachedSeconds: health.endSeconds, expectedSeconds: health.expectedSeconds,
+                          firstErrors: health.messages)
+            }
+
+            /// The counts back as a ``DecodeHealth``, whose rules (the shortfall's slack, the
+            /// wording) are the one place these are judged and said.
+            public var health: DecodeHealth {
+                var health = DecodeHealth(expectedSeconds: expectedSeconds)
+                health.decodeErrors = decodeErrors
+                health.corruptFrames = corruptFrames
+                health.endSeconds = reachedSeconds
+                return health
+            }
         }
 
         public var streams: [Stream]
@@ -57,17 +75,7 @@ public struct FileSummary: Sendable, Codable, Equatable {
 
         /// `video:0: 3 decode errors, stopped at 4.44 s of 10.00 s; audio:1: …` and the first error.
         public var description: String {
-            let parts = streams.map { s -> String in
-                var items: [String] = []
-                if s.decodeErrors > 0 { items.append("\(s.decodeErrors) decode error\(s.decodeErrors == 1 ? "" : "s")") }
-                if s.corruptFrames > 0 { items.append("\(s.corruptFrames) corrupt frame\(s.corruptFrames == 1 ? "" : "s")") }
-                if let expected = s.expectedSeconds, let reached = s.reachedSeconds ?? Optional(0),
-                   expected - reached > max(0.5, 0.02 * expected) {
-                    items.append(String(format: "stopped at %.2f s of %.2f s", reached, expected))
-                }
-                return "\(s.stream): " + items.joined(separator: ", ")
-            }
-            var text = parts.joined(separator: "; ")
+            var text = streams.map { "\($0.stream): \($0.health.description)" }.joined(separator: "; ")
             if let first = streams.lazy.compactMap(\.firstErrors.first).first { text += " (first: \(first))" }
             return text
         }

@@ -149,3 +149,17 @@ public struct OutputFolder: Sendable, Equatable {
         return fitted(stem)
     }
 }
+
+extension OutputFolder {
+    /// `path` relative to this folder, whichever of its names (`.incomplete` or final, relative
+    /// or absolute) it was written under: the form `summary.json` lists, which stays valid after
+    /// the folder is renamed. A path outside the folder is returned unchanged.
+    func relativePath(of path: String) -> String {
+        func absolute(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
+        let file = absolute(path)
+        for base in [absolute(workPath), absolute(finalPath)] where file.hasPrefix(base + "/") {
+            return String(file.dropFirst(base.count + 1))
+        }
+        return path
+    }
+}

@@ -196,13 +196,7 @@ public final class ProcessRunner: Sendable {
         }
         let damaged = report.streams.filter(\.health.isDamaged)
         if !damaged.isEmpty {
-            summary.damage = FileSummary.Damage(streams: damaged.map { decoded in
-                FileSummary.Damage.Stream(stream: decoded.stream, decodeErrors: decoded.health.decodeErrors,
-                                          corruptFrames: decoded.health.corruptFrames,
-                                          reachedSeconds: decoded.health.endSeconds,
-                                          expectedSeconds: decoded.health.expectedSeconds,
-                                          firstErrors: decoded.health.messages)
-            })
+            summary.damage = FileSummary.Damage(streams: damaged.map { .init(stream: $0.stream, health: $0.health) })
         }
         switch report.status {
         case .completed:
@@ -262,19 +256,5 @@ public final class ProcessRunner: Sendable {
     /// The media time of the slowest source: how far the whole file has got.
     static func mediaSeconds(_ stats: [StageStats], sources: Set<String>) -> Double {
         stats.filter { sources.contains($0.id) }.map { $0.lastSeconds ?? 0 }.min() ?? 0
-    }
-}
-
-extension OutputFolder {
-    /// `path` relative to this folder, whichever of its names (`.incomplete` or final, relative
-    /// or absolute) it was written under: the form `summary.json` lists, which stays valid after
-    /// the folder is renamed. A path outside the folder is returned unchanged.
-    func relativePath(of path: String) -> String {
-        func absolute(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
-        let file = absolute(path)
-        for base in [absolute(workPath), absolute(finalPath)] where file.hasPrefix(base + "/") {
-            return String(file.dropFirst(base.count + 1))
-        }
-        return path
     }
 }

@@ -21,15 +21,7 @@ private func pipeline(_ sinks: [(kind: String, options: String)]) -> String {
 }
 
 private func buildError(_ yaml: String, outputDirectory: String = "/tmp/kino-out/file.incomplete") -> GraphError? {
-    do {
-        _ = try PipelineSpec.parse(yaml: yaml).makeGraph(context: BuildContext(outputDirectory: outputDirectory))
-        return nil
-    } catch let error as GraphError {
-        return error
-    } catch {
-        Issue.record("unexpected error type: \(error)")
-        return nil
-    }
+    pipelineError(for: yaml, context: BuildContext(outputDirectory: outputDirectory))
 }
 
 /// Output paths that could leave the folder or overwrite Kino's own files; the sink is on line 5.

@@ -6,10 +6,10 @@ import Testing
 private let samplePipelinePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("pipelines/sample.yaml").path
 
-/// Parses and builds `yaml`, returning the error it throws.
-private func pipelineError(for yaml: String) -> GraphError? {
+/// Parses and builds `yaml` (in `context`), returning the error it throws.
+func pipelineError(for yaml: String, context: BuildContext = BuildContext()) -> GraphError? {
     do {
-        _ = try PipelineSpec.parse(yaml: yaml).makeGraph()
+        _ = try PipelineSpec.parse(yaml: yaml).makeGraph(context: context)
         return nil
     } catch let error as GraphError {
         return error
