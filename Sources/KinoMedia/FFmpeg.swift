@@ -81,15 +81,3 @@ func validateInputPath(_ path: String, operation: String) throws {
     }
 }
 
-/// Public form of the input check every decoder makes: the file exists, is a regular file, is
-/// readable and not empty.
-/// - Throws: `MediaError` (`.notFound`, `.isDirectory`, `.unsupported`, `.io`, `.emptyFile`).
-public func checkInputFile(_ path: String, operation: String = "opening") throws {
-    try validateInputPath(path, operation: operation)
-}
-
-/// Writes to a temporary sibling and renames into place, so a crash never leaves a half-written file.
-func temporarySibling(of path: String) -> String { AtomicFile.temporarySibling(of: path) }
-
-/// Renames a finished temporary over `final`, refusing to replace anything but a regular file.
-func moveIntoPlace(_ temporary: String, _ final: String) throws { try AtomicFile.moveIntoPlace(temporary, final) }

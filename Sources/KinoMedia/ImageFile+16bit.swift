@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import KinoFiles
 
 extension ImageFile {
     /// Writes 16-bit RGB samples (`width × height × 3`, row-major) as a 48-bit PNG, atomically.
@@ -36,11 +37,11 @@ extension ImageFile {
             }
         }
         let data = try encodeSingle(picture, with: c, path: path)
-        let temporary = temporarySibling(of: path)
+        let temporary = AtomicFile.temporarySibling(of: path)
         guard FileManager.default.createFile(atPath: temporary, contents: data) else {
             throw MediaError(.io, operation: "writing a 16-bit PNG", path: path, message: "cannot create the file")
         }
-        try moveIntoPlace(temporary, path)
+        try AtomicFile.moveIntoPlace(temporary, path)
     }
 
     /// Reads a 16-bit RGB PNG exactly: `width × height × 3` samples, row-major.

@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import KinoFiles
 
 /// Still images (PNG, JPEG, and whatever else FFmpeg reads) through FFmpeg's codecs.
 public enum ImageFile {
@@ -19,11 +20,11 @@ public enum ImageFile {
     /// - Parameter quality: JPEG quality 1 (worst) … 100 (best); ignored for PNG.
     public static func write(_ frame: VideoFrame, to path: String, quality: Int = 90) throws {
         let data = try encode(frame, format: URL(fileURLWithPath: path).pathExtension.lowercased(), quality: quality, path: path)
-        let temporary = temporarySibling(of: path)
+        let temporary = AtomicFile.temporarySibling(of: path)
         guard FileManager.default.createFile(atPath: temporary, contents: data) else {
             throw MediaError(.io, operation: "writing an image", path: path, message: "cannot create the file")
         }
-        try moveIntoPlace(temporary, path)
+        try AtomicFile.moveIntoPlace(temporary, path)
     }
 
     /// Encodes `frame` to PNG or JPEG bytes.

@@ -1,5 +1,6 @@
 import CFFmpeg
 import Foundation
+import KinoFiles
 
 /// Options for encoding video.
 public struct VideoEncodeOptions: Sendable, Hashable {
@@ -70,7 +71,7 @@ public final class VideoEncoder: @unchecked Sendable {
             throw MediaError(.invalidArgument, operation: "creating a video", path: path, message: "size and frame rate must be positive")
         }
         container = kind
-        temporaryPath = temporarySibling(of: path)
+        temporaryPath = AtomicFile.temporarySibling(of: path)
         // GIF counts in centiseconds; for MP4 the 90 kHz MPEG clock is exact for 24, 25, 30, 60 and 30000/1001.
         timeBase = kind == .gif ? Rational(1, 100) : Rational(1, 90_000)
         try open(options: options)
@@ -196,7 +197,7 @@ public final class VideoEncoder: @unchecked Sendable {
         try send(nil)
         try FF.check(av_write_trailer(format), "writing the trailer", path: path, kind: .io)
         avio_closep(&format!.pointee.pb)
-        try moveIntoPlace(temporaryPath, path)
+        try AtomicFile.moveIntoPlace(temporaryPath, path)
         finished = true
     }
 }

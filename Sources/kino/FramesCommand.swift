@@ -101,7 +101,7 @@ struct FramesCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let lines = try rows.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-            try writeAtomically(lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"), to: "\(output)/frames.jsonl")
+            try AtomicFile.write(Data((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: "\(output)/frames.jsonl")
         } catch {
             printError(error)
             throw ExitCode(1)
@@ -176,9 +176,4 @@ func parseList<T: LosslessStringConvertible>(_ text: String, as: T.Type, option:
         throw ValidationError("\(option) must be a comma-separated list of numbers (got '\(text)')")
     }
     return values
-}
-
-/// Writes text to a temporary sibling, then renames it into place (never over a non-regular file).
-func writeAtomically(_ text: String, to path: String) throws {
-    try AtomicFile.write(Data(text.utf8), to: path)
 }
