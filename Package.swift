@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "KinoDSP", dependencies: ["KinoTensor", "KinoFiles"]),
         .target(name: "KinoNN", dependencies: ["KinoTensor"]),
         .target(name: "KinoOptim", dependencies: ["KinoNN"]),
-        .target(name: "KinoModels", dependencies: ["KinoNN"]),
+        .target(name: "KinoModels", dependencies: ["KinoNN", "KinoFiles"]),
         .target(name: "KinoTrain", dependencies: ["KinoModels", "KinoOptim"]),
         .target(name: "KinoTestSupport", dependencies: ["KinoMedia"]),
         .target(

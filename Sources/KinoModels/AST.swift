@@ -53,7 +53,7 @@ public struct ASTConfiguration: Codable, Sendable, Equatable {
 /// `ASTForAudioClassification`: overlapping spectrogram patches, CLS and distillation tokens,
 /// encoder, and a head on their mean (layer norm, then linear). AudioSet heads are multi-label.
 public struct ASTForAudioClassification: KinoModel {
-    public let configuration: ASTConfiguration
+    public internal(set) var configuration: ASTConfiguration
     public var clsToken: Parameter
     public var distillationToken: Parameter
     /// `[1, 2 + nF·nT, D]`: CLS, distillation, then patches frequency-major.
@@ -65,7 +65,7 @@ public struct ASTForAudioClassification: KinoModel {
     public var headNorm: LayerNorm
     /// `classifier.dense`.
     public var classifier: Linear
-    public let labels: [String]
+    public internal(set) var labels: [String]
     public var unusedKeys: [String] = []
 
     /// Loads `audio_spectrogram_transformer.*` (prefix optional) and `classifier.*`.
@@ -109,6 +109,18 @@ public struct ASTForAudioClassification: KinoModel {
     /// Sigmoid (AudioSet is multi-label) unless the config's `problem_type` says single-label.
     public var scoring: LabelScoring { configuration.common.scoring(default: .sigmoid) }
     public func configurationJSON() throws -> Data { try encodeConfiguration(configuration) }
+    public var checkpointRoot: String { "audio_spectrogram_transformer." }
+
+    public mutating func visitEncoders(_ body: (inout TransformerEncoder) throws -> Void) rethrows {
+        try body(&encoder)
+    }
+
+    /// A new `classifier.dense`; `classifier.layernorm` keeps its weights.
+    public mutating func replaceHead(labels: [String], multiLabel: Bool, random: inout SplitMix64Source) throws {
+        classifier = newHead(key: "classifier.dense", width: configuration.common.hiddenSize, labels: labels.count, random: &random)
+        configuration.common.relabel(labels, multiLabel: multiLabel)
+        self.labels = labels
+    }
 
     public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
         try body(&clsToken)
@@ -121,7 +133,7 @@ public struct ASTForAudioClassification: KinoModel {
     }
 
     /// `input_values` `[B, T, F]` (frames × mel bins, as ASTFeatureExtractor returns).
-    public func forward<C: TensorContext>(_ features: C.Value, in c: inout C) -> ModelValues<C.Value> {
+    public func forward<C: ConvolutionContext>(_ features: C.Value, in c: inout C) -> ModelValues<C.Value> {
         let cfg = configuration
         let b = c.tensor(features).shape[0]
         // [B, T, F] → [B, 1, F, T]: frequency is the image height, time the width.
@@ -129,7 +141,9 @@ public struct ASTForAudioClassification: KinoModel {
         let patches = patchEmbedding(image, &c)
         let hidden = encoder(embed(prefix: [clsToken, distillationToken], patches: patches,
                                    positions: c.parameter(positionEmbeddings), &c), &c)
-        let pooled = c.scale(c.add(c.token(0, of: hidden), c.token(1, of: hidden)), by: 0.5)
+        // With prompts the distillation token is gone (PETL_AST): the CLS token alone is pooled.
+        let pooled = encoder.prompts != nil ? c.token(0, of: hidden)
+            : c.scale(c.add(c.token(0, of: hidden), c.token(1, of: hidden)), by: 0.5)
         return ModelValues(logits: classifier(headNorm(pooled, &c), &c), lastHiddenState: hidden, pooled: pooled)
     }
 }

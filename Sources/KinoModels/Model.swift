@@ -70,8 +70,18 @@ public protocol KinoModel: ParameterContainer, Sendable {
     /// `config.json` as the registry reads it back.
     func configurationJSON() throws -> Data
 
+    /// Calls `body` on each transformer encoder, in order: adapters attach to their blocks.
+    mutating func visitEncoders(_ body: (inout TransformerEncoder) throws -> Void) rethrows
+    /// The prefix HF checkpoints put before encoder and embedding keys (`vit.`, `vivit.`,
+    /// `audio_spectrogram_transformer.`); empty for Kino's own layouts.
+    var checkpointRoot: String { get }
+    /// Replaces the classification head by a new one for `labels` (HF's init: normal with std
+    /// 0.02, zero bias), and the configuration's `id2label` and `problem_type` with it.
+    /// - Throws: ``ModelError/notAdaptable(architecture:reason:)`` for a backbone.
+    mutating func replaceHead(labels: [String], multiLabel: Bool, random: inout SplitMix64Source) throws
+
     /// The forward pass on a batch `[B] + sampleShape` already checked by the caller.
-    func forward<C: TensorContext>(_ input: C.Value, in c: inout C) -> ModelValues<C.Value>
+    func forward<C: ConvolutionContext>(_ input: C.Value, in c: inout C) -> ModelValues<C.Value>
 
     /// Runs a batch `[B] + sampleShape`.
     /// - Throws: ``ModelError/inputShape(name:expected:found:)``.
@@ -79,6 +89,42 @@ public protocol KinoModel: ParameterContainer, Sendable {
 }
 
 extension KinoModel {
+    public var checkpointRoot: String { "" }
+
+    public mutating func replaceHead(labels: [String], multiLabel: Bool, random: inout SplitMix64Source) throws {
+        throw ModelError.notAdaptable(architecture: architecture, reason: "it has no classification head")
+    }
+
+    /// The batch-norm buffers of every adapter in the encoders.
+    public mutating func visitBuffers(_ body: (inout BatchNormStatistics) throws -> Void) rethrows {
+        try visitEncoders { try $0.visitBuffers(body) }
+    }
+
+    /// Buffers by key.
+    public var buffers: [String: Tensor] {
+        var copy = self
+        var out: [String: Tensor] = [:]
+        copy.visitBuffers { out[$0.meanKey] = $0.mean; out[$0.varianceKey] = $0.variance }
+        return out
+    }
+
+    /// Sets buffers by key; returns the keys nothing took.
+    @discardableResult
+    public mutating func updateBuffers(_ tensors: [String: Tensor]) throws -> [String] {
+        var used: Set<String> = []
+        try visitBuffers { s in
+            for (key, path) in [(s.meanKey, \BatchNormStatistics.mean), (s.varianceKey, \BatchNormStatistics.variance)] {
+                guard let t = tensors[key] else { continue }
+                guard t.shape == s[keyPath: path].shape else {
+                    throw NNError.shapeMismatch(key: key, expected: s[keyPath: path].shape, found: t.shape)
+                }
+                s[keyPath: path] = t
+                used.insert(key)
+            }
+        }
+        return tensors.keys.filter { !used.contains($0) }.sorted()
+    }
+
     public func callAsFunction(_ input: Tensor) throws -> ModelOutput {
         try checkInput(input)
         return Self.eagerly { forward(input, in: &$0) }
@@ -123,6 +169,20 @@ extension KinoModel {
         } catch let error as SafeTensorsError {
             throw ModelError.safetensors(error)
         }
+    }
+}
+
+/// A new head `[labels, width]`, HF's init, under `key`.
+func newHead(key: String, width: Int, labels: Int, random: inout SplitMix64Source) -> Linear {
+    Linear(weight: Parameter(key: key + ".weight", value: random.normal([labels, width], standardDeviation: 0.02)),
+           bias: Parameter(key: key + ".bias", value: Tensor(zeros: [labels])))
+}
+
+extension CommonConfiguration {
+    /// `id2label` and `problem_type` for a new head.
+    mutating func relabel(_ labels: [String], multiLabel: Bool) {
+        idToLabel = Dictionary(uniqueKeysWithValues: labels.enumerated().map { (String($0.offset), $0.element) })
+        problemType = multiLabel ? "multi_label_classification" : "single_label_classification"
     }
 }
 
@@ -222,7 +282,7 @@ public struct CommonConfiguration: Codable, Sendable, Equatable {
 
 /// Prepends `tokens` (each `[1, 1, D]`) to every batch item of `patches` (`[B, P, D]`) and adds
 /// `positions` (`[1, n + P, D]`).
-func embed<C: TensorContext>(prefix tokens: [Parameter], patches: C.Value, positions: C.Value,
+func embed<C: ConvolutionContext>(prefix tokens: [Parameter], patches: C.Value, positions: C.Value,
                              _ c: inout C) -> C.Value {
     let shape = c.tensor(patches).shape
     // A token repeated over the batch: 0 + t is exact, and its gradient sums over the batch.

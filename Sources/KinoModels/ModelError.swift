@@ -21,6 +21,12 @@ public enum ModelError: Error, Equatable, LocalizedError {
     case safetensors(SafeTensorsError)
     /// A model folder could not be written.
     case unwritable(path: String, reason: String)
+    /// An adapter or head cannot be attached to this model.
+    case notAdaptable(architecture: String, reason: String)
+    /// An adapter folder that does not fit the base model or is not a Kino/PEFT adapter.
+    case invalidAdapter(path: String, reason: String)
+    /// Merging needs a purely linear adapter.
+    case notMergeable(kind: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -42,6 +48,12 @@ public enum ModelError: Error, Equatable, LocalizedError {
             error.errorDescription
         case .unwritable(let path, let reason):
             "cannot write \(path): \(reason)"
+        case .notAdaptable(let architecture, let reason):
+            "cannot adapt \(architecture): \(reason)"
+        case .invalidAdapter(let path, let reason):
+            "adapter \(path): \(reason)"
+        case .notMergeable(let kind, let reason):
+            "cannot merge a \(kind) adapter into the base weights: \(reason)"
         }
     }
 }

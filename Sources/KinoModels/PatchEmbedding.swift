@@ -15,7 +15,7 @@ public struct PatchEmbedding: ParameterContainer, Sendable {
     }
 
     /// `[B, tokens, D]` from `[B, C, H, W]` or `[B, T, C, H, W]`.
-    public func callAsFunction<C: TensorContext>(_ x: C.Value, _ c: inout C) -> C.Value {
+    public func callAsFunction<C: ConvolutionContext>(_ x: C.Value, _ c: inout C) -> C.Value {
         c.patchEmbedding(x, weight: c.parameter(weight), bias: c.parameter(bias), stride: stride)
     }
 

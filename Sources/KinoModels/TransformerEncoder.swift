@@ -38,6 +38,8 @@ public struct EncoderLayer: ParameterContainer, Sendable {
     public var output: Linear
     public var heads: Int
     public var activation: Activation
+    /// Adapters of this block (none: the HF block exactly).
+    public var adapters = BlockAdapters()
 
     /// Loads block `index` under `encoder.layer.{index}.` (HF legacy names).
     static func load(_ source: any WeightSource, root: String, index: Int, shape s: EncoderShape) throws -> EncoderLayer {
@@ -56,13 +58,35 @@ public struct EncoderLayer: ParameterContainer, Sendable {
     }
 
     /// The block on `[B, N, D]` tokens, for inference and training alike.
-    public func callAsFunction<C: TensorContext>(_ x: C.Value, _ c: inout C) -> C.Value {
+    public func callAsFunction<C: ConvolutionContext>(_ x: C.Value, _ c: inout C) -> C.Value {
         let u = layerNormBefore(x, &c)
-        let context = c.attention(query: query(u, &c), key: key(u, &c), value: value(u, &c), heads: heads)
-        let h = c.add(x, attentionOutput(context, &c))
+        var k = key(u, &c), vs = value(u, &c)
+        if let prefix = adapters.prefix {
+            k = prefix.extend(k, with: prefix.keys, &c)
+            vs = prefix.extend(vs, with: prefix.values, &c)
+        }
+        let a = attentionOutput(c.attention(query: query(u, &c), key: k, value: vs, heads: heads), &c)
+        let h = adapters.attention.map { $0.placement.join(stream: x, input: u, output: a, adapter: $0.module, &c) }
+            ?? c.add(x, a)
         let v = layerNormAfter(h, &c)
         let f = output(c.activation(intermediate(v, &c), activation), &c)
-        return c.add(h, f)
+        return adapters.feedForward.map { $0.placement.join(stream: h, input: v, output: f, adapter: $0.module, &c) }
+            ?? c.add(h, f)
+    }
+
+    /// The block's linear layers with their HF module names under the block
+    /// (`attention.attention.query`, …, `output.dense`), in this order.
+    public static let linearNames = ["attention.attention.query", "attention.attention.key", "attention.attention.value",
+                                     "attention.output.dense", "intermediate.dense", "output.dense"]
+
+    /// Calls `body` on each linear layer with its name in ``linearNames``.
+    public mutating func visitLinears(_ body: (inout Linear, String) throws -> Void) rethrows {
+        try body(&query, Self.linearNames[0])
+        try body(&key, Self.linearNames[1])
+        try body(&value, Self.linearNames[2])
+        try body(&attentionOutput, Self.linearNames[3])
+        try body(&intermediate, Self.linearNames[4])
+        try body(&output, Self.linearNames[5])
     }
 
     public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
@@ -74,6 +98,7 @@ public struct EncoderLayer: ParameterContainer, Sendable {
         try layerNormAfter.visitParameters(body)
         try intermediate.visitParameters(body)
         try output.visitParameters(body)
+        try adapters.visitParameters(body)
     }
 }
 
@@ -84,6 +109,8 @@ public struct TransformerEncoder: ParameterContainer, Sendable {
     /// Recompute each block's forward during backward instead of keeping its activations
     /// (activation checkpointing): a training tape then holds one `[B, N, D]` tensor per block.
     public var recomputesBlocks = false
+    /// Learned prompt tokens (prompt tuning); nil for none.
+    public var prompts: PromptTokens?
 
     /// Loads `{root}encoder.layer.*` and `{root}{normKey}`.
     ///
@@ -107,9 +134,11 @@ public struct TransformerEncoder: ParameterContainer, Sendable {
     }
 
     /// Every block and the final norm on `[B, N, D]` tokens.
-    public func callAsFunction<C: TensorContext>(_ tokens: C.Value, _ c: inout C) -> C.Value {
+    public func callAsFunction<C: ConvolutionContext>(_ tokens: C.Value, _ c: inout C) -> C.Value {
         var hidden = tokens
-        for layer in layers {
+        if let prompts { hidden = prompts.insert(into: hidden, &c) }
+        for (index, layer) in layers.enumerated() {
+            if let prompts, index > 0 { hidden = prompts.replace(in: hidden, block: index, &c) }
             hidden = recomputesBlocks ? c.checkpointed([hidden]) { inner, x in layer(x[0], &inner) } : layer(hidden, &c)
         }
         return finalNorm(hidden, &c)
@@ -124,5 +153,11 @@ public struct TransformerEncoder: ParameterContainer, Sendable {
     public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
         try layers.visitParameters(body)
         try finalNorm.visitParameters(body)
+        try prompts.visitParameters(body)
+    }
+
+    /// Every batch-norm buffer of the blocks' adapters.
+    public mutating func visitBuffers(_ body: (inout BatchNormStatistics) throws -> Void) rethrows {
+        for i in layers.indices { try layers[i].adapters.visitBuffers(body) }
     }
 }

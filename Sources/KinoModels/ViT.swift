@@ -39,7 +39,7 @@ public struct ViTConfiguration: Codable, Sendable, Equatable {
 /// The ViT backbone: patch embedding, CLS token, learned positions, encoder, final norm and
 /// (for `ViTModel` checkpoints that have one) the tanh pooler.
 public struct ViTModel: KinoModel {
-    public let configuration: ViTConfiguration
+    public internal(set) var configuration: ViTConfiguration
     public var clsToken: Parameter
     /// `[1, 1 + grid², D]`, row 0 for CLS.
     public var positionEmbeddings: Parameter
@@ -80,6 +80,11 @@ public struct ViTModel: KinoModel {
     public var sampleShape: [Int] { [configuration.numberOfChannels, configuration.imageSize, configuration.imageSize] }
     public var scoring: LabelScoring { .softmax }
     public func configurationJSON() throws -> Data { try encodeConfiguration(configuration) }
+    public var checkpointRoot: String { "vit." }
+
+    public mutating func visitEncoders(_ body: (inout TransformerEncoder) throws -> Void) rethrows {
+        try body(&encoder)
+    }
 
     public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
         try body(&clsToken)
@@ -89,13 +94,13 @@ public struct ViTModel: KinoModel {
         try pooler.visitParameters(body)
     }
 
-    public func forward<C: TensorContext>(_ input: C.Value, in c: inout C) -> ModelValues<C.Value> {
+    public func forward<C: ConvolutionContext>(_ input: C.Value, in c: inout C) -> ModelValues<C.Value> {
         forward(input, interpolatePositionEncoding: false, in: &c)
     }
 
     /// The forward; with `interpolatePositionEncoding` the position table is resized bicubically
     /// to the input's grid (no gradient flows into the table through that resize).
-    public func forward<C: TensorContext>(_ pixels: C.Value, interpolatePositionEncoding: Bool,
+    public func forward<C: ConvolutionContext>(_ pixels: C.Value, interpolatePositionEncoding: Bool,
                                           in c: inout C) -> ModelValues<C.Value> {
         let cfg = configuration
         let shape = c.tensor(pixels).shape
@@ -154,7 +159,7 @@ public struct ViTForImageClassification: KinoModel {
     public var vit: ViTModel
     /// `classifier`, `[labels, D]`.
     public var classifier: Linear
-    public let labels: [String]
+    public internal(set) var labels: [String]
     public var unusedKeys: [String] = []
 
     /// Loads `vit.*` and `classifier.*` from `source`.
@@ -175,18 +180,29 @@ public struct ViTForImageClassification: KinoModel {
     public var sampleShape: [Int] { vit.sampleShape }
     public var scoring: LabelScoring { vit.configuration.common.scoring(default: .softmax) }
     public func configurationJSON() throws -> Data { try vit.configurationJSON() }
+    public var checkpointRoot: String { vit.checkpointRoot }
+
+    public mutating func visitEncoders(_ body: (inout TransformerEncoder) throws -> Void) rethrows {
+        try vit.visitEncoders(body)
+    }
+
+    public mutating func replaceHead(labels: [String], multiLabel: Bool, random: inout SplitMix64Source) throws {
+        classifier = newHead(key: "classifier", width: vit.configuration.common.hiddenSize, labels: labels.count, random: &random)
+        vit.configuration.common.relabel(labels, multiLabel: multiLabel)
+        self.labels = labels
+    }
 
     public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
         try vit.visitParameters(body)
         try classifier.visitParameters(body)
     }
 
-    public func forward<C: TensorContext>(_ input: C.Value, in c: inout C) -> ModelValues<C.Value> {
+    public func forward<C: ConvolutionContext>(_ input: C.Value, in c: inout C) -> ModelValues<C.Value> {
         forward(input, interpolatePositionEncoding: false, in: &c)
     }
 
     /// Logits from the CLS token after the final norm.
-    public func forward<C: TensorContext>(_ pixels: C.Value, interpolatePositionEncoding: Bool,
+    public func forward<C: ConvolutionContext>(_ pixels: C.Value, interpolatePositionEncoding: Bool,
                                           in c: inout C) -> ModelValues<C.Value> {
         var out = vit.forward(pixels, interpolatePositionEncoding: interpolatePositionEncoding, in: &c)
         out.logits = classifier(c.token(0, of: out.lastHiddenState), &c)

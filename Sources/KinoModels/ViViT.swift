@@ -60,7 +60,7 @@ public struct ViViTConfiguration: Codable, Sendable, Equatable {
 /// `VivitForVideoClassification`: tubelet embedding over the whole clip, one encoder over all
 /// space-time tokens, linear head on the CLS token.
 public struct VivitForVideoClassification: KinoModel {
-    public let configuration: ViViTConfiguration
+    public internal(set) var configuration: ViViTConfiguration
     public var clsToken: Parameter
     /// `[1, 1 + nT·nH·nW, D]`.
     public var positionEmbeddings: Parameter
@@ -68,7 +68,7 @@ public struct VivitForVideoClassification: KinoModel {
     public var tubeletEmbedding: PatchEmbedding
     public var encoder: TransformerEncoder
     public var classifier: Linear
-    public let labels: [String]
+    public internal(set) var labels: [String]
     public var unusedKeys: [String] = []
 
     /// Loads `vivit.*` (prefix optional) and `classifier.*` from `source`.
@@ -100,6 +100,17 @@ public struct VivitForVideoClassification: KinoModel {
         [configuration.numberOfFrames, configuration.numberOfChannels, configuration.imageSize, configuration.imageSize]
     }
     public var scoring: LabelScoring { configuration.common.scoring(default: .softmax) }
+    public var checkpointRoot: String { "vivit." }
+
+    public mutating func visitEncoders(_ body: (inout TransformerEncoder) throws -> Void) rethrows {
+        try body(&encoder)
+    }
+
+    public mutating func replaceHead(labels: [String], multiLabel: Bool, random: inout SplitMix64Source) throws {
+        classifier = newHead(key: "classifier", width: configuration.common.hiddenSize, labels: labels.count, random: &random)
+        configuration.common.relabel(labels, multiLabel: multiLabel)
+        self.labels = labels
+    }
     public func configurationJSON() throws -> Data { try encodeConfiguration(configuration) }
 
     public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
@@ -112,7 +123,7 @@ public struct VivitForVideoClassification: KinoModel {
 
     /// `pixel_values` `[B, T, C, H, W]` (frames, then channel planes) at exactly the configured
     /// frame count and size: HF's pos-encoding interpolation ignores time, so it is not offered.
-    public func forward<C: TensorContext>(_ pixels: C.Value, in c: inout C) -> ModelValues<C.Value> {
+    public func forward<C: ConvolutionContext>(_ pixels: C.Value, in c: inout C) -> ModelValues<C.Value> {
         let patches = tubeletEmbedding(pixels, &c)
         let hidden = encoder(embed(prefix: [clsToken], patches: patches, positions: c.parameter(positionEmbeddings), &c), &c)
         return ModelValues(logits: classifier(c.token(0, of: hidden), &c), lastHiddenState: hidden)

@@ -65,7 +65,7 @@ public struct ViViTFactorisedConfiguration: Codable, Sendable, Equatable {
 /// `spatial.encoder.layer.{i}.*`, `spatial.layernorm.*`, `temporal.{cls_token,
 /// position_embeddings}`, `temporal.encoder.layer.{i}.*`, `temporal.layernorm.*`, `classifier.*`.
 public struct ViViTFactorisedEncoder: KinoModel {
-    public let configuration: ViViTFactorisedConfiguration
+    public internal(set) var configuration: ViViTFactorisedConfiguration
     public var spatialClsToken: Parameter
     /// `[1, 1 + nH·nW, D]`, added after the CLS token is prepended.
     public var spatialPositions: Parameter
@@ -77,7 +77,7 @@ public struct ViViTFactorisedEncoder: KinoModel {
     public var temporalPositions: Parameter
     public var temporal: TransformerEncoder
     public var classifier: Linear
-    public let labels: [String]
+    public internal(set) var labels: [String]
     public var unusedKeys: [String] = []
 
     /// Loads every part from `source` (a checkpoint, or ``FactorisedInitialiser`` for the
@@ -123,6 +123,18 @@ public struct ViViTFactorisedEncoder: KinoModel {
         [configuration.numberOfFrames, configuration.numberOfChannels, configuration.imageSize, configuration.imageSize]
     }
     public var scoring: LabelScoring { configuration.common.scoring(default: .softmax) }
+
+    /// The spatial encoder, then the temporal one.
+    public mutating func visitEncoders(_ body: (inout TransformerEncoder) throws -> Void) rethrows {
+        try body(&spatial)
+        try body(&temporal)
+    }
+
+    public mutating func replaceHead(labels: [String], multiLabel: Bool, random: inout SplitMix64Source) throws {
+        classifier = newHead(key: "classifier", width: configuration.common.hiddenSize, labels: labels.count, random: &random)
+        configuration.common.relabel(labels, multiLabel: multiLabel)
+        self.labels = labels
+    }
     public func configurationJSON() throws -> Data { try encodeConfiguration(configuration) }
 
     public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
@@ -137,7 +149,7 @@ public struct ViViTFactorisedEncoder: KinoModel {
     }
 
     /// The spatial stream: CLS token per time index after the spatial final norm, `[B, nT, D]`.
-    public func spatialFeatures<C: TensorContext>(_ pixels: C.Value, in c: inout C) -> C.Value {
+    public func spatialFeatures<C: ConvolutionContext>(_ pixels: C.Value, in c: inout C) -> C.Value {
         let (b, d) = (c.tensor(pixels).shape[0], configuration.common.hiddenSize)
         let nt = configuration.grid[0], perFrame = configuration.grid[1] * configuration.grid[2]
         // Token order is t-major, so [B, nT·nHW, D] is already [B·nT, nHW, D].
@@ -147,14 +159,14 @@ public struct ViViTFactorisedEncoder: KinoModel {
     }
 
     /// Temporal transformer and head on spatial CLS features `[B, nT, D]`.
-    public func temporalForward<C: TensorContext>(_ features: C.Value, in c: inout C) -> ModelValues<C.Value> {
+    public func temporalForward<C: ConvolutionContext>(_ features: C.Value, in c: inout C) -> ModelValues<C.Value> {
         let hidden = temporal(embed(prefix: [temporalClsToken], patches: features,
                                     positions: c.parameter(temporalPositions), &c), &c)
         return ModelValues(logits: classifier(c.token(0, of: hidden), &c), lastHiddenState: hidden)
     }
 
     /// `lastHiddenState` is the temporal transformer's output `[B, 1 + nT, D]`.
-    public func forward<C: TensorContext>(_ pixels: C.Value, in c: inout C) -> ModelValues<C.Value> {
+    public func forward<C: ConvolutionContext>(_ pixels: C.Value, in c: inout C) -> ModelValues<C.Value> {
         temporalForward(spatialFeatures(pixels, in: &c), in: &c)
     }
 
