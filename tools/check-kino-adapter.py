@@ -18,7 +18,8 @@ does silently (a legacy-named adapter with v5 target_modules loads "fine" and le
 When INPUT also holds `logits` (the fixtures' reference.safetensors), max |Δ| against them is printed.
 
 Runs under either venv: tools/.venv (transformers 4.46.3, peft 0.13.2) or tools/.venv5 (transformers 5.24.0,
-peft 0.21.2); an adapter only loads under the transformers generation whose module names it uses. Example:
+peft 0.21.2); an adapter only loads under the transformers generation whose module names it uses, and peft 0.13.2
+rejects adapter_config.json keys it does not know (peft_version, exclude_modules, ... -> TypeError). Example:
     tools/.venv/bin/python tools/check-kino-adapter.py --base Tests/KinoModelsTests/Fixtures/vit-a \
         --adapter Tests/KinoModelsTests/Fixtures/adapters/vit-lora-v4 \
         --input Tests/KinoModelsTests/Fixtures/adapters/vit-lora-v4/reference.safetensors --out /tmp/out.safetensors \
@@ -56,6 +57,7 @@ def run(model, key, x):
 
 
 def main():
+    transformers.utils.logging.disable_progress_bar()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--base", required=True)
     ap.add_argument("--adapter", required=True)
@@ -80,6 +82,8 @@ def main():
         except Exception as e:  # e.g. target_modules of the other transformers generation
             sys.exit(f"error: PeftModel.from_pretrained failed: {type(e).__name__}: {e}")
     for w in caught:
+        if issubclass(w.category, (FutureWarning, DeprecationWarning)):
+            continue
         print(f"warning from loading: {w.category.__name__}: {w.message}")
         if "unexpected" in str(w.message).lower() or "missing" in str(w.message).lower():
             problems.append(f"PEFT warned: {w.message}")

@@ -24,7 +24,12 @@ endswith, which would make the attention output projection feed-forward as well 
 
 Commands (two venvs, both git-ignored):
     tools/.venv/bin/python tools/make-adapter-fixtures.py    # transformers 4.46.3, peft 0.13.2, torch 2.5.1
-    tools/.venv5/bin/python tools/make-adapter-fixtures.py   # transformers 5.24.0, peft 0.21.2, torch 2.15.0
+    tools/.venv5/bin/python tools/make-adapter-fixtures.py   # transformers 5.24.0, peft 0.21.2, torch 2.15.0,
+                                                             # safetensors 0.8.0, numpy 2.4.6 (Python 3.11)
+tools/.venv5: `python3 -m venv tools/.venv5 && tools/.venv5/bin/pip install torch==2.15.0 transformers==5.24.0
+peft==0.21.2 safetensors` (5.25.0 needs kernels>=0.19.1, which PyPI does not serve for it; PyPI has no CPU-only
+torch, so this is the default CUDA wheel). The script re-executes itself with PYTHONHASHSEED=0 so the target_modules
+order PEFT writes (from a set) is stable; two runs give byte-identical files.
 Check with tools/check-kino-adapter.py (loads any folder with PeftModel.from_pretrained).
 """
 import os
@@ -149,6 +154,7 @@ def ia3():
 
 
 def main():
+    transformers.utils.logging.disable_progress_bar()
     torch.manual_seed(0)
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)

@@ -27,7 +27,7 @@ Same seed + same tool versions => byte-identical WAV files (see SHA256SUMS). Spl
 Keywords: 12 words (yes no up down left right on off stop go zero one). Speakers are espeak-ng voice =
 accent + variant (e.g. en-gb-scotland+m3). Variants are partitioned disjointly into train / val / test sets, and
 two accents (en-029, en-gb-x-gbcwmd) appear only in test, so every test speaker is unseen and part of test also
-has an unseen accent (the accent and variant are in each file name). Per file: espeak -s 120..220, -p 20..80;
+has an unseen accent (the accent and variant are in each file name). Per file: espeak -s 120..220, -p 20..80, -a 40;
 sox tempo x0.88..1.12, pitch +-150 cents, 30% sox reverb; silence trimmed and the word placed at a random offset
 in the 1 s window; speech level -35..-12 dBFS (active RMS); additive white/pink/brown noise at 5..30 dB SNR.
 
@@ -501,8 +501,8 @@ speed (espeak -s 120-220) and pitch (-p 20-80), then SoX tempo (x0.88-1.12) and 
 SoX reverb on 30% of files, placement at a random offset in the 1 s window, random level (-35 to -12 dBFS) and
 white/pink/brown noise at 5-30 dB SNR. Speakers are disjoint across splits: voice variants are partitioned
 (train: {v_train} variants; val: {v_val}; test: {v_test}), and the accents {test_accents} occur only in
-`test`, so test measures generalisation to unseen voices, and partly unseen accents (accent and variant are in
-each file name: `<accent>__<variant>__<index>.wav`). Train/val accents: {train_accents}.
+`test` ({unseen_accent} of the {kw_test} test files), so test measures generalisation to unseen voices and,
+in part, unseen accents (accent and variant are in each file name: `<accent>__<variant>__<index>.wav`). Train/val accents: {train_accents}.
 
 **sounds** ({snd_total} files; per class {snd_split}): a non-speech environmental-sound task with 10
 procedurally synthesised classes ({sounds}): formant-filtered harmonic bursts (dog bark), wail/yelp/hi-lo
@@ -564,7 +564,9 @@ def main():
                 seed=a.seed, kw_total=len(rows["keywords"]), kw_split=fmt(counts["keywords"]),
                 words=", ".join(WORDS), v_train=len(VARIANTS["train"]), v_val=" ".join(VARIANTS["val"]),
                 v_test=" ".join(VARIANTS["test"]), test_accents=" and ".join(TEST_ONLY_ACCENTS),
-                train_accents=", ".join(TRAIN_ACCENTS), snd_total=len(rows["sounds"]),
+                train_accents=", ".join(TRAIN_ACCENTS), kw_test=sum(r[2]["split"] == "test" for r in rows["keywords"]),
+                unseen_accent=sum(r[2]["accent"] in TEST_ONLY_ACCENTS for r in rows["keywords"]),
+                snd_total=len(rows["sounds"]),
                 snd_split=fmt(counts["sounds"]), sounds=", ".join(SOUNDS)))
     print(f"wrote {len(work)} files under {out} in {time.time() - t0:.1f} s with {jobs} processes")
 

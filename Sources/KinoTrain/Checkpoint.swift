@@ -24,6 +24,8 @@ extension Trainer {
             try SafeTensorsWriter.write(optimizer.stateTensors, metadata: ["step": "\(optimizer.step)"],
                                         to: temporary + "/optimizer.safetensors")
             if let ema { try SafeTensorsWriter.write(ema.shadow, to: temporary + "/ema.safetensors") }
+            let buffers = model.buffers
+            if !buffers.isEmpty { try SafeTensorsWriter.write(buffers, to: temporary + "/buffers.safetensors") }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(state).write(to: URL(fileURLWithPath: temporary + "/trainer_state.json"))
@@ -64,6 +66,8 @@ extension Trainer {
             let emaPath = folder + "/ema.safetensors"
             let emaState = FileManager.default.fileExists(atPath: emaPath) ? try Self.readAll(emaPath) : nil
             try restore(saved, trainable: trainable, optimizerState: moments, ema: emaState, path: folder)
+            let buffersPath = folder + "/buffers.safetensors"
+            if FileManager.default.fileExists(atPath: buffersPath) { try model.updateBuffers(Self.readAll(buffersPath)) }
         } catch let error as TrainError {
             throw error
         } catch {

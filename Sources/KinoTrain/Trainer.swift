@@ -27,13 +27,20 @@ public struct TrainerState: Codable, Sendable, Equatable {
     public var losses: [Float]
 }
 
+/// One shard's loss, parameter gradients and updated batch-norm statistics.
+struct ShardResult: Sendable {
+    var loss: Float
+    var gradients: Gradients
+    var buffers: [String: Tensor]
+}
+
 /// Trains the trainable parameters of a model on an in-memory dataset.
 ///
 /// Batches are drawn from a per-epoch permutation derived from the seed (stream
 /// `data-order-<epoch>`), dropout from stream `dropout-<step>-<shard>`: both are functions of the
 /// position, so a resumed run draws exactly what the uninterrupted run would have.
 public struct Trainer<Model: KinoModel> {
-    public private(set) var model: Model
+    public internal(set) var model: Model
     public let configuration: TrainingConfiguration
     public let dataset: TensorDataset
     public let baseFingerprint: String
@@ -44,6 +51,9 @@ public struct Trainer<Model: KinoModel> {
     public private(set) var step = 0
     public private(set) var samplesSeen = 0
     public private(set) var losses: [Float] = []
+    /// Changes one training sample before it is batched (SpecAugment, crops); gets its own
+    /// random stream per step and sample (`augment-<step>-<sample>`), so resuming redraws it.
+    public var augment: (@Sendable (Tensor, inout SplitMix64Source) -> Tensor)?
 
     public init(model: Model, configuration: TrainingConfiguration, dataset: TensorDataset,
                 baseFingerprint: String, workers: Int = 1) throws {
@@ -82,8 +92,8 @@ public struct Trainer<Model: KinoModel> {
     }
 
     /// Loss and gradients of one shard on its own tape (kernels single-threaded inside).
-    static func shardGradients(model: Model, input: Tensor, labels: [Int], divisor: Int,
-                               configuration: TrainingConfiguration, random: SplitMix64Source) -> (Float, Gradients) {
+    static func shardGradients(model: Model, input: Tensor, labels: [Int], targets: Tensor?, divisor: Int,
+                               configuration: TrainingConfiguration, random: SplitMix64Source) -> ShardResult {
         Parallelism.withWorkers(1) {
             let tape = Tape(mode: .training, random: random)
             var c = tape
@@ -93,12 +103,15 @@ public struct Trainer<Model: KinoModel> {
             case .crossEntropy:
                 loss = c.crossEntropy(logits, labels: labels, labelSmoothing: configuration.labelSmoothing, divisor: divisor)
             case .binaryCrossEntropy:
-                var targets = Tensor(zeros: c.tensor(logits).shape)
-                let classes = targets.shape[1]
-                for (i, label) in labels.enumerated() { targets.storage[i * classes + label] = 1 }
-                loss = c.binaryCrossEntropy(logits, targets: targets, divisor: divisor * classes)
+                var hot = Tensor(zeros: c.tensor(logits).shape)
+                let classes = hot.shape[1]
+                if let targets { hot = targets } else {
+                    for (i, label) in labels.enumerated() { hot.storage[i * classes + label] = 1 }
+                }
+                loss = c.binaryCrossEntropy(logits, targets: hot, divisor: divisor * classes)
             }
-            return (tape.tensor(loss).storage[0], tape.backward(from: loss))
+            let gradients = tape.backward(from: loss)
+            return ShardResult(loss: tape.tensor(loss).storage[0], gradients: gradients, buffers: tape.bufferUpdates)
         }
     }
 
@@ -109,12 +122,22 @@ public struct Trainer<Model: KinoModel> {
         let indices = batchIndices()
         let shardSize = configuration.shardSize
         let shards = stride(from: 0, to: indices.count, by: shardSize).map { Array(indices[$0 ..< min(indices.count, $0 + shardSize)]) }
-        var results = [(Float, Gradients)?](repeating: nil, count: shards.count)
-        let (model, configuration, dataset, step) = (self.model, self.configuration, self.dataset, self.step)
+        var results = [ShardResult?](repeating: nil, count: shards.count)
+        let (model, configuration, dataset, step, augment) = (self.model, self.configuration, self.dataset, self.step, self.augment)
         let divisor = indices.count
-        let work: @Sendable (Int) -> (Float, Gradients) = { s in
-            let batch = dataset.batch(shards[s])
-            return Self.shardGradients(model: model, input: batch.input, labels: batch.labels, divisor: divisor,
+        let work: @Sendable (Int) -> ShardResult = { s in
+            var batch = dataset.batch(shards[s])
+            if let augment {
+                let shape = Array(batch.input.shape.dropFirst()), n = shape.reduce(1, *)
+                var parts: [Tensor] = []
+                for (j, _) in shards[s].enumerated() {
+                    var random = SplitMix64Source.stream("augment-\(step)-\(s * shardSize + j)", seed: configuration.seed)
+                    let sample = Tensor(shape: shape, values: Array(batch.input.storage[j * n ..< (j + 1) * n]))
+                    parts.append(augment(sample, &random).reshaped([1] + shape))
+                }
+                batch.input = Tensor.concatenate(parts)
+            }
+            return Self.shardGradients(model: model, input: batch.input, labels: batch.labels, targets: batch.targets, divisor: divisor,
                                        configuration: configuration,
                                        random: SplitMix64Source.stream("dropout-\(step)-\(s)", seed: configuration.seed))
         }
@@ -135,13 +158,20 @@ public struct Trainer<Model: KinoModel> {
         // Reduce in shard order.
         var loss: Float = 0
         var gradients: Gradients = [:]
+        var buffers: [String: Tensor] = [:]
         for r in results {
-            let (l, g) = r!
-            loss += l
-            for (key, t) in g {
+            let r = r!
+            loss += r.loss
+            for (key, t) in r.gradients {
                 if gradients[key] == nil { gradients[key] = t } else { gradients[key]!.add(t) }
             }
+            for (key, t) in r.buffers {
+                if buffers[key] == nil { buffers[key] = t } else { buffers[key]!.add(t) }
+            }
         }
+        // Running statistics: each shard normalises by its own batch (as data-parallel PyTorch
+        // without synchronised batch norm); the running ones take the shards' mean update.
+        for key in buffers.keys { buffers[key] = buffers[key]!.scaled(by: 1 / Float(results.count)) }
         guard loss.isFinite else { throw TrainError.nonFinite(step: step + 1, what: "the loss (\(loss))") }
         for p in model.allParameters where p.isTrainable {
             if let g = gradients[p.key], g.storage.contains(where: { !$0.isFinite }) {
@@ -152,6 +182,7 @@ public struct Trainer<Model: KinoModel> {
         if let maximum = configuration.clipNorm { norm = clipGradientNorm(&gradients, maximum: maximum) }
         let lr = configuration.schedule(step)
         optimizer.update(&self.model, gradients: gradients, learningRate: lr)
+        if !buffers.isEmpty { try self.model.updateBuffers(buffers) }
         ema?.update(from: self.model)
         self.step += 1
         samplesSeen += indices.count

@@ -74,19 +74,25 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 public struct TensorDataset: Sendable {
     public var inputs: [Tensor]
     public var labels: [Int]
+    /// Multi-hot `[classes]` targets of a multi-label set (binary cross-entropy); nil for one
+    /// class per sample.
+    public var targets: [Tensor]?
 
-    public init(inputs: [Tensor], labels: [Int]) {
+    public init(inputs: [Tensor], labels: [Int], targets: [Tensor]? = nil) {
         precondition(inputs.count == labels.count && !inputs.isEmpty, "\(inputs.count) inputs for \(labels.count) labels")
+        precondition(targets == nil || targets!.count == inputs.count, "targets for every input")
         self.inputs = inputs
         self.labels = labels
+        self.targets = targets
     }
 
     public var count: Int { inputs.count }
 
     /// Samples `indices` stacked into `[n] + sampleShape`.
-    func batch(_ indices: [Int]) -> (input: Tensor, labels: [Int]) {
+    func batch(_ indices: [Int]) -> (input: Tensor, labels: [Int], targets: Tensor?) {
         let parts = indices.map { inputs[$0].reshaped([1] + inputs[$0].shape) }
-        return (Tensor.concatenate(parts), indices.map { labels[$0] })
+        let t = targets.map { all in Tensor.concatenate(indices.map { all[$0].reshaped([1, all[$0].count]) }) }
+        return (Tensor.concatenate(parts), indices.map { labels[$0] }, t)
     }
 }
 

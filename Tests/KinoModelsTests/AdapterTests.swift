@@ -241,3 +241,41 @@ struct AdapterTests {
         try expectError("peft_type \"LOHA\" is not supported")
     }
 }
+
+/// Adapters written by PEFT (tools/make-adapter-fixtures.py: peft 0.13.2 + transformers 4.46.3
+/// for `-v4`, peft 0.21.2 + transformers 5.24.0 for `-v5`, non-zero weights, a new head saved
+/// as `modules_to_save`) load in Kino with PEFT's logits.
+@Suite("adapters made by PEFT")
+struct PEFTInteropTests {
+    static let folders = ["ast-lora-v4", "ast-rslora-v4", "ast-ia3-v4", "vit-lora-v4", "vit-lora-all-v4", "vit-ia3-v4",
+                          "ast-lora-v5", "ast-ia3-v5", "vit-lora-v5", "vit-ia3-v5"]
+
+    @Test("logits match PEFT's within 1e-4", arguments: folders)
+    func matchesPEFT(_ name: String) throws {
+        let baseName = name.hasPrefix("ast") ? "ast-a" : "vit-a"
+        var model = try ModelRegistry.load(directory: Fixtures.directory(baseName))
+        let loaded = try AdapterFolder.load(Fixtures.directory("adapters/" + name), into: &model)
+        #expect(loaded.naming == (name.hasSuffix("v5") ? .v5 : .legacy))
+        let reference = try SafeTensorsFile(path: Fixtures.directory("adapters/" + name) + "/reference.safetensors")
+        let input = try reference.tensor(baseName == "ast-a" ? "input_values" : "pixel_values")
+        let logits = try #require(try model(input).logits)
+        #expect(logits.maxAbsDifference(try reference.tensor("logits")) <= 1e-4, "\(name)")
+    }
+
+    @Test("a merged LoRA folder equals the adapter and PEFT's merge_and_unload folder")
+    func merged() throws {
+        var model = try ModelRegistry.load(directory: Fixtures.directory("vit-a"))
+        try AdapterFolder.load(Fixtures.directory("adapters/vit-lora-v4"), into: &model)
+        try model.mergeAdapters()
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try model.save(to: dir)
+        let reloaded = try ModelRegistry.load(directory: dir)
+        #expect(reloaded.unusedKeys.isEmpty)
+        let reference = try SafeTensorsFile(path: Fixtures.directory("adapters/vit-lora-v4-merged") + "/reference.safetensors")
+        let input = try reference.tensor("pixel_values")
+        #expect(try #require(try reloaded(input).logits).maxAbsDifference(try reference.tensor("logits")) <= 1e-4)
+        let peftMerged = try ModelRegistry.load(directory: Fixtures.directory("adapters/vit-lora-v4-merged"))
+        #expect(try #require(try peftMerged(input).logits).maxAbsDifference(try reference.tensor("logits")) <= 1e-4)
+    }
+}

@@ -130,9 +130,12 @@ public enum AdapterFolder {
         default:
             object["modules_to_save"] = ["classifier"]
         }
-        let specData = try JSONEncoder().encode(spec)
-        object["kino_adapter"] = try JSONSerialization.jsonObject(with: specData)
-        object["kino_naming"] = naming.rawValue
+        // peft 0.13 refuses keys it does not know (a TypeError), so PEFT's own types get none of Kino's.
+        if !object.keys.contains("r"), spec.method != .ia3, spec.method != .prefix {
+            let specData = try JSONEncoder().encode(spec)
+            object["kino_adapter"] = try JSONSerialization.jsonObject(with: specData)
+            object["kino_naming"] = naming.rawValue
+        }
         return try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
     }
 
