@@ -43,11 +43,13 @@ AUTO = [("ForAudioClassification", "AutoModelForAudioClassification"),
         ("ForVideoClassification", "AutoModelForVideoClassification")]
 
 
-def load_model(folder):
+def load_model(folder, num_labels=None):
     with open(os.path.join(folder, "config.json")) as f:
         arch = (json.load(f).get("architectures") or ["AutoModel"])[0]
     name = next((auto for suffix, auto in AUTO if arch.endswith(suffix)), None)
     cls = getattr(transformers, name) if name else getattr(transformers, arch, transformers.AutoModel)
+    if num_labels:  # a new head of another size (kino train): the base's head is replaced, as PEFT users do
+        return cls.from_pretrained(folder, num_labels=num_labels, ignore_mismatched_sizes=True).eval()
     return cls.from_pretrained(folder).eval()
 
 
@@ -64,11 +66,12 @@ def main():
     ap.add_argument("--input", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--merged")
+    ap.add_argument("--num-labels", type=int, help="load the base with a head of this size (the adapter's new head)")
     args = ap.parse_args()
     print(f"transformers {transformers.__version__}, peft {peft.__version__}, torch {torch.__version__}")
 
     problems = []
-    model = load_model(args.base)
+    model = load_model(args.base, args.num_labels)
     key = model.main_input_name
     inputs = load_file(args.input)
     if key not in inputs:

@@ -21,6 +21,8 @@ struct ClassifyCommand: ParsableCommand {
 
     @Argument(help: "The video file.") var file: String
     @Option(help: "The model folder (config.json + model.safetensors).") var model: String
+    @Option(help: "An adapter folder (adapter_config.json + adapter_model.safetensors, PEFT's or kino train's) to attach.")
+    var adapter: String?
     @Option(name: .customLong("top-k"), help: "Labels to print per window and overall.") var topK = 5
     @Option(help: "Clip models: frames between the frames of a clip.") var frameStride = 2
     @Option(help: "Clip models: frames between window starts (default: the window span).") var clipStride: Int?
@@ -45,7 +47,7 @@ struct ClassifyCommand: ParsableCommand {
         BLAS.useSingleThread()
         if let threads { Parallelism.workers = threads }
         do {
-            let network = try ModelRegistry.load(directory: model)
+            let network = try loadAdapted(base: ModelRegistry.load(directory: model), adapter: adapter).model
             if let ast = network as? ASTForAudioClassification {
                 try classifyAudio(ast)
                 return

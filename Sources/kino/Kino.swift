@@ -8,6 +8,6 @@ struct Kino: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [ProbeCommand.self, FramesCommand.self, SpectrogramCommand.self, ProcessCommand.self,
                       PipelineCommand.self, PipelinesCommand.self, WatchCommand.self, LedgerCommand.self,
-                      FlowCommand.self, ModelCommand.self, ClassifyCommand.self]
+                      FlowCommand.self, ModelCommand.self, ClassifyCommand.self, TrainCommand.self]
     )
 }

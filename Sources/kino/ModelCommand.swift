@@ -9,7 +9,7 @@ struct ModelCommand: ParsableCommand {
         commandName: "model",
         abstract: "Inspect and run transformer checkpoints (ViT, ViViT, ViViT factorised encoder, AST).",
         discussion: "A model is a Hugging Face folder: config.json and model.safetensors with the legacy key names.",
-        subcommands: [ModelInfoCommand.self, ModelRunCommand.self, ModelGradCommand.self, ModelFactoriseCommand.self])
+        subcommands: [ModelInfoCommand.self, ModelRunCommand.self, ModelMergeCommand.self, ModelGradCommand.self, ModelFactoriseCommand.self])
 }
 
 struct ModelInfoCommand: ParsableCommand {
@@ -17,6 +17,7 @@ struct ModelInfoCommand: ParsableCommand {
         commandName: "info", abstract: "Architecture, parameter count, input shape and labels of a model folder.")
 
     @Argument(help: "The model folder.") var directory: String
+    @Option(help: "An adapter folder (adapter_config.json + adapter_model.safetensors) to attach.") var adapter: String?
     @Option(help: "Labels to list (0 = all).") var labels: Int = 20
 
     func validate() throws {
@@ -25,11 +26,18 @@ struct ModelInfoCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let model = try ModelRegistry.load(directory: directory)
+            let base = try ModelRegistry.load(directory: directory)
+            let (model, loaded) = try loadAdapted(base: base, adapter: adapter)
             print("model: \(directory)")
             print("model_type: \(try ModelRegistry.modelType(directory: directory))")
             print("architecture: \(model.architecture)")
             print("parameters: \(model.parameterCount.formatted()) in \(model.allParameters.count) tensors")
+            if let loaded {
+                let trainable = model.trainableParameterCount
+                print("adapter: \(adapter!) (\(loaded.peftType), \(loaded.spec.summary), \(loaded.naming.rawValue) names, \(loaded.tensorCount) tensors)")
+                print("trainable: \(trainable.formatted()) of \(model.parameterCount.formatted()) ("
+                      + String(format: "%.3f", 100 * Double(trainable) / Double(max(1, base.parameterCount))) + "% of the base model)")
+            }
             print("input: \(model.inputName) [B, \(model.sampleShape.map(String.init).joined(separator: ", "))]")
             print("scoring: \(model.scoring.rawValue)")
             let shown = labels == 0 ? model.labels.count : min(labels, model.labels.count)
@@ -54,6 +62,7 @@ struct ModelRunCommand: ParsableCommand {
         discussion: "The input file holds pixel_values ([B, C, H, W] for ViT, [B, T, C, H, W] for ViViT) or input_values ([B, T, 128] fbank features for AST), as the Hugging Face model takes them. The output has logits (when the model has a head), last_hidden_state and, where defined, pooler_output.")
 
     @Option(help: "The model folder.") var model: String
+    @Option(help: "An adapter folder to attach.") var adapter: String?
     @Option(help: "Input .safetensors with pixel_values or input_values.") var input: String
     @Option(help: "Output .safetensors.") var output: String
     @Flag(help: "ViT only: resize the position table to the input size (HF interpolate_pos_encoding).")
@@ -66,7 +75,7 @@ struct ModelRunCommand: ParsableCommand {
         do {
             // Refuse a device or folder at the output before any work.
             _ = try AtomicFile.destination(output)
-            let network = try ModelRegistry.load(directory: model)
+            let network = try loadAdapted(base: ModelRegistry.load(directory: model), adapter: adapter).model
             let file = try SafeTensorsFile(path: input)
             let name = file.entries[network.inputName] != nil ? network.inputName
                 : file.names.count == 1 ? file.names[0] : network.inputName

@@ -147,7 +147,8 @@ public enum AdapterFolder {
             naming.spell("encoder.layer.0." + t.legacyName).components(separatedBy: ".")
                 .dropFirst(naming == .legacy ? 3 : 2).joined(separator: ".")
         }
-        let modules = LinearTarget.allCases.map { "m." + relative($0) }
+        // Heads and poolers have `dense` layers too (AST's classifier.dense, ViT's pooler.dense).
+        let modules = LinearTarget.allCases.map { "m." + relative($0) } + ["m.classifier.dense", "m.pooler.dense", "m.classifier"]
         let selected = Set(targets.map { "m." + relative($0) })
         let short = targets.map { relative($0).components(separatedBy: ".").last! }
         let picked = modules.filter { m in short.contains { m.hasSuffix("." + $0) } }

@@ -138,6 +138,13 @@ extension AdapterFolder {
                 for layer in e.layers { for l in [layer.query, layer.key, layer.value, layer.attentionOutput, layer.intermediate, layer.output]
                     where l.delta != nil || l.scaling != nil { attached += 1 } }
             }
+            var picked: Set<String> = []
+            copy.visitEncoders { e in
+                for var layer in e.layers {
+                    layer.visitLinears { l, name in if l.delta != nil || l.scaling != nil { picked.insert(name) } }
+                }
+            }
+            spec.targets = LinearTarget.allCases.filter { picked.contains($0.legacyName) }
             if attached == 0 {
                 throw fail("target_modules \(targetText) match no layer of this model under the \(naming.rawValue) module names its tensors use")
             }

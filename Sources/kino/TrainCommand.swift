@@ -1,0 +1,333 @@
+import ArgumentParser
+import Foundation
+import KinoFiles
+import KinoModels
+import KinoOptim
+import KinoTensor
+import KinoTrain
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Fine-tune AST, ViT or ViViT on a folder of labelled files: full, linear probe, BitFit or an adapter.",
+        discussion: """
+            DATA has one subfolder per class (Hugging Face audiofolder/videofolder layout). AST takes each file's \
+            first fbank window (16 kHz), ViT its middle frame, ViViT its first clip. Inputs are computed once and \
+            cached in RUN/cache/. Writes RUN/adapter/ (adapter_config.json + adapter_model.safetensors; the best \
+            epoch by validation accuracy when there is a validation set), RUN/train-log.jsonl (one line per step), \
+            RUN/metrics.json (per epoch), and resumable checkpoints RUN/checkpoint-*/ (--resume RUN with the same \
+            options continues). --method full writes RUN/model/, a complete model folder. Ctrl-C finishes the step, \
+            checkpoints and exits 130.
+            """)
+
+    @Option(help: "The base model folder.") var model: String
+    @Option(help: "Training data: one subfolder per class.") var data: String
+    @Option(help: "Validation data in the same layout.") var val: String?
+    @Option(help: "Hold out this fraction of DATA for validation (every k-th file of each class).") var valSplit: Double?
+    @Option(help: "full, linear, bitfit, lora, ia3, houlsby, pfeiffer, conformer, prompt or prefix.") var method: String
+    @Option(help: "LoRA rank.") var rank = 8
+    @Option(help: "LoRA alpha (scale alpha/r).") var alpha: Float = 16
+    @Flag(help: "rsLoRA scale alpha/√r.") var rslora = false
+    @Option(help: "LoRA/IA³ layers: query,key,value,attention_output,intermediate,output (or q_proj…, all).") var targets: String?
+    @Option(help: "Dropout on the LoRA input.") var loraDropout: Float = 0
+    @Option(help: "Bottleneck/Conformer reduction rate: size round(D/RR).") var reduction = 96
+    @Option(help: "Bottleneck/Conformer placement: parallel or sequential.") var placement = "parallel"
+    @Flag(help: "Add the adapter input to the stream (PETL_AST's apply_residual).") var residual = false
+    @Option(help: "Conformer depthwise kernel size.") var kernelSize = 31
+    @Option(help: "Prompt or prefix tokens (default 25 prompts, 24 prefix).") var tokens: Int?
+    @Flag(help: "Prompts before the first block only.") var shallow = false
+    @Option(help: "Epochs.") var epochs: Int?
+    @Option(help: "Optimiser steps (instead of --epochs).") var steps: Int?
+    @Option(help: "Samples per step.") var batchSize = 8
+    @Option(help: "Learning rate (default per method, PETL_AST's).") var lr: Float?
+    @Option(help: "adamw or sgd.") var optimizer = "adamw"
+    @Option(help: "Weight decay.") var weightDecay: Float = 0.1
+    @Option(help: "constant or cosine.") var schedule = "cosine"
+    @Option(help: "Linear warm-up steps.") var warmup = 0
+    @Option(help: "Seed of initialisation, data order, dropout and augmentation.") var seed: UInt64 = 0
+    @Flag(help: "Files in byte-wise order of their relative paths, batch after batch.") var noShuffle = false
+    @Flag(help: "No SpecAugment (audio) or flips (video).") var noAugment = false
+    @Option(help: "Stop when validation accuracy has not improved for this many epochs.") var earlyStop: Int?
+    @Option(help: "Steps between checkpoints.") var checkpointEvery = 200
+    @Option(help: "Worker threads for gradient shards.") var threads = 2
+    @Option(help: "Adapter file naming: v5 (transformers ≥ 5) or legacy (≤ 4.x).") var naming = "v5"
+    @Flag(help: "Continue the run in -o from its newest checkpoint (same options).") var resume = false
+    @Option(name: .shortAndLong, help: "The run folder.") var output: String
+
+    func run() throws {
+        BLAS.useSingleThread()
+        let trap = SignalTrap()
+        do {
+            try train(trap)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            printError(error)
+            throw ExitCode(1)
+        }
+        if trap.caught != nil { throw ExitCode(130) }
+    }
+
+    func spec() throws -> AdapterSpec {
+        guard let m = AdapterMethod(rawValue: method) else {
+            throw TrainDataError("--method \(method): unknown (known: \(AdapterMethod.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var s = AdapterSpec(method: m)
+        s.rank = rank
+        s.alpha = alpha
+        s.rankStabilised = rslora
+        s.dropout = loraDropout
+        if let targets { s.targets = try LinearTarget.parse(targets) }
+        s.reduction = reduction
+        guard let mode = AdapterPlacement.Mode(rawValue: placement) else { throw TrainDataError("--placement must be parallel or sequential") }
+        s.placement = AdapterPlacement(mode: mode, residual: residual)
+        s.kernelSize = kernelSize
+        if let tokens { s.tokens = tokens }
+        s.deep = !shallow
+        try s.validate()
+        return s
+    }
+
+    /// PETL_AST's learning rates per method.
+    func learningRate(_ m: AdapterMethod) -> Float {
+        lr ?? [.full: 5e-5, .linear: 1e-3, .prompt: 1e-2, .prefix: 1e-2][m] ?? 5e-3
+    }
+
+    func train(_ trap: SignalTrap) throws {
+        let spec = try spec()
+        guard let fileNaming = AdapterNaming(rawValue: naming) else { throw TrainDataError("--naming must be v5 or legacy") }
+        guard (epochs == nil) != (steps == nil) else { throw TrainDataError("give exactly one of --epochs and --steps") }
+        guard batchSize >= 1, (epochs ?? 1) >= 1, (steps ?? 1) >= 1 else { throw TrainDataError("--batch-size, --epochs and --steps must be positive") }
+        if val != nil && valSplit != nil { throw TrainDataError("give --val or --val-split, not both") }
+        let fm = FileManager.default
+        if !resume, fm.fileExists(atPath: output + "/adapter") || !Trainer<ViTModel>.checkpoints(in: output).isEmpty {
+            throw TrainDataError("\(output) already holds a run; use --resume to continue it or choose another -o")
+        }
+        let base = try ModelRegistry.load(directory: model)
+        var folder = try LabelledFolder.scan(data)
+        var valFiles: [(path: String, label: Int)] = []
+        var valRoot = data
+        if let val {
+            let v = try LabelledFolder.scan(val, labels: folder.labels)
+            valFiles = v.files
+            valRoot = val
+        } else if let valSplit {
+            guard valSplit > 0, valSplit < 1 else { throw TrainDataError("--val-split must be between 0 and 1") }
+            let every = max(2, Int((1 / valSplit).rounded()))
+            var kept: [(String, Int)] = []
+            var seen = [Int: Int]()
+            for f in folder.files {
+                let k = seen[f.label, default: 0]
+                seen[f.label] = k + 1
+                if k % every == every - 1 { valFiles.append(f) } else { kept.append(f) }
+            }
+            folder.files = kept
+        }
+        try AtomicFile.makeDirectories(output + "/cache")
+        let maker = InputMaker(model: base, modelDirectory: model)
+        let train = try cachedInputs(folder.files, root: data, maker: maker, name: "train")
+        let validation = valFiles.isEmpty ? nil : try cachedInputs(valFiles, root: valRoot, maker: maker, name: "val")
+        print("data: \(train.inputs.count) training files in \(folder.labels.count) classes" + (validation.map { ", \($0.inputs.count) validation files" } ?? ""))
+
+        var random = SplitMix64Source.stream("init", seed: seed)
+        var adapted = base
+        try adapted.replaceHead(labels: folder.labels, multiLabel: false, random: &random)
+        try adapted.attach(spec, random: &random)
+        try runTraining(&adapted, base: base, spec: spec, labels: folder.labels, train: train, validation: validation,
+                        naming: fileNaming, trap: trap)
+    }
+
+    func runTraining<M: KinoModel>(_ model: inout M, base: any KinoModel, spec: AdapterSpec, labels: [String],
+                                   train: TensorDataset, validation: TensorDataset?, naming: AdapterNaming, trap: SignalTrap) throws {
+        let perEpoch = (train.count + batchSize - 1) / batchSize
+        let total = steps ?? perEpoch * epochs!
+        let rate = learningRate(spec.method)
+        let scheduleValue: LearningRateSchedule = schedule == "constant" ? .warmupConstant(rate, warmup: warmup)
+            : .warmupCosine(rate, warmup: warmup, total: total)
+        guard schedule == "constant" || schedule == "cosine" else { throw TrainDataError("--schedule must be constant or cosine") }
+        var configuration = TrainingConfiguration(batchSize: batchSize, shardSize: max(1, (batchSize + threads - 1) / max(1, threads)),
+                                                  steps: total, seed: seed, schedule: scheduleValue)
+        configuration.shuffle = !noShuffle
+        guard let kind = TrainingConfiguration.OptimizerKind(rawValue: optimizer) else { throw TrainDataError("--optimizer must be adamw or sgd") }
+        configuration.optimizer = kind
+        configuration.weightDecay = weightDecay
+        configuration.beta2 = 0.98
+        configuration.eps = 1e-6
+        configuration.checkpointEvery = checkpointEvery
+        let fingerprint = "\(base.architecture)-\(base.parameterCount)-" + String(format: "%.6f", base.allParameters.first?.value.storage.first ?? 0)
+        var trainer = try Trainer(model: model, configuration: configuration, dataset: train, baseFingerprint: fingerprint,
+                                  workers: threads)
+        if !noAugment { trainer.augment = Self.augmentation(for: model) }
+        if resume {
+            try trainer.resume(from: output)
+            print("resumed at step \(trainer.step) of \(total)")
+        }
+        let trainable = trainer.model.trainableParameterCount
+        print("method: \(spec.summary); trainable \(trainable.formatted()) of \(trainer.model.parameterCount.formatted()) ("
+              + String(format: "%.3f%%", 100 * Double(trainable) / Double(base.parameterCount)) + "); \(total) steps, \(perEpoch) per epoch")
+        var metrics = Self.readMetrics(output)
+        var best = metrics.compactMap { $0["val_accuracy"] as? Double }.max() ?? -1
+        var sinceBest = 0
+        let log = output + "/train-log.jsonl"
+        if !resume { try? FileManager.default.removeItem(atPath: log) }
+        let logHandle = try Self.appendHandle(log)
+        defer { try? logHandle.close() }
+        let started = Date()
+        let startStep = trainer.step
+        let terminal = isatty(2) != 0
+        while trainer.step < total, !trap.token.isCancelled {
+            let epoch = trainer.step / perEpoch + 1
+            let epochEnd = min(total, epoch * perEpoch)
+            var epochLoss: Double = 0, epochSteps = 0
+            let epochStart = Date()
+            try trainer.run(directory: output, until: epochEnd, shouldStop: { trap.token.isCancelled }) { record in
+                epochLoss += Double(record.loss)
+                epochSteps += 1
+                let line = "{\"step\":\(record.step),\"loss\":\(record.loss),\"lr\":\(record.learningRate)}\n"
+                logHandle.write(Data(line.utf8))
+                let elapsed = Date().timeIntervalSince(started)
+                let done = record.step - startStep
+                let speed = Double(done * batchSize) / max(elapsed, 1e-9)
+                let eta = Double(total - record.step) * elapsed / Double(max(1, done))
+                let text = String(format: "epoch %d step %d/%d loss %.4f lr %.2e %.1f samples/s ETA %.0f s", epoch, record.step, total,
+                                  record.loss, record.learningRate, speed, eta)
+                if terminal { writeStandardError("\r" + text + "   ") } else if record.step % 10 == 0 || record.step == total { print(text) }
+            }
+            if terminal { writeStandardError("\n") }
+            if trap.token.isCancelled { break }
+            var entry: [String: Any] = ["epoch": epoch, "step": trainer.step, "train_loss": epochSteps > 0 ? epochLoss / Double(epochSteps) : 0,
+                                        "seconds": Date().timeIntervalSince(epochStart)]
+            var improved = validation == nil
+            if let validation {
+                let e = try Self.evaluate(trainer.model, validation, classes: labels.count)
+                entry["val_accuracy"] = e.accuracy
+                entry["val_top5"] = e.top5
+                entry["val_macro_f1"] = e.macroF1
+                entry["confusion"] = e.confusion
+                print(String(format: "epoch %d: train loss %.4f, validation accuracy %.4f, top-5 %.4f, macro-F1 %.4f", epoch,
+                             entry["train_loss"] as! Double, e.accuracy, e.top5, e.macroF1))
+                improved = e.accuracy > best
+                if improved { best = e.accuracy; sinceBest = 0 } else { sinceBest += 1 }
+            }
+            metrics.append(entry)
+            try AtomicFile.write(JSONSerialization.data(withJSONObject: ["labels": labels, "epochs": metrics], options: [.prettyPrinted, .sortedKeys]),
+                                 to: output + "/metrics.json")
+            if improved { try save(trainer.model, spec: spec, naming: naming) }
+            if let earlyStop, sinceBest >= earlyStop {
+                print("early stop: no better validation accuracy for \(earlyStop) epochs")
+                break
+            }
+        }
+        if trap.token.isCancelled {
+            try trainer.saveCheckpoint(in: output)
+            print("stopped at step \(trainer.step); checkpoint written, --resume continues")
+            return
+        }
+        if validation == nil || !FileManager.default.fileExists(atPath: output + (spec.method == .full ? "/model" : "/adapter")) {
+            try save(trainer.model, spec: spec, naming: naming)
+        }
+        print("wrote \(output)/\(spec.method == .full ? "model" : "adapter")" + (validation != nil ? String(format: " (best validation accuracy %.4f)", best) : ""))
+        model = trainer.model
+    }
+
+    func save<M: KinoModel>(_ model: M, spec: AdapterSpec, naming: AdapterNaming) throws {
+        if spec.method == .full {
+            let temporary = AtomicFile.temporarySibling(of: output + "/model")
+            try model.save(to: temporary)
+            try? FileManager.default.removeItem(atPath: output + "/model")
+            try FileManager.default.moveItem(atPath: temporary, toPath: output + "/model")
+        } else {
+            try AdapterFolder.write(model, spec: spec, base: self.model, naming: naming, to: output + "/adapter")
+        }
+    }
+
+    static func evaluate<M: KinoModel>(_ model: M, _ data: TensorDataset, classes: Int) throws -> Evaluation {
+        var rows: [Tensor] = []
+        for start in stride(from: 0, to: data.count, by: 16) {
+            let part = (start ..< min(data.count, start + 16)).map { data.inputs[$0].reshaped([1] + data.inputs[$0].shape) }
+            rows.append(try model(Tensor.concatenate(part)).logits!)
+        }
+        return Evaluation(logits: Tensor.concatenate(rows), labels: data.labels, classes: classes)
+    }
+
+    /// SpecAugment for fbank windows (one frequency mask ≤ 24 bins, one time mask ≤ 80 frames,
+    /// masked to 0 as PETL_AST does on normalised features); a horizontal flip for images and clips.
+    static func augmentation<M: KinoModel>(for model: M) -> @Sendable (Tensor, inout SplitMix64Source) -> Tensor {
+        if model is ASTForAudioClassification {
+            return { x, random in
+                var t = x
+                let (frames, bins) = (t.shape[0], t.shape[1])
+                let fw = Int(random.nextUInt64() % UInt64(min(24, bins / 4) + 1))
+                let f0 = Int(random.nextUInt64() % UInt64(max(1, bins - fw + 1)))
+                let tw = Int(random.nextUInt64() % UInt64(min(80, frames / 5) + 1))
+                let t0 = Int(random.nextUInt64() % UInt64(max(1, frames - tw + 1)))
+                for r in 0..<frames {
+                    for c in 0..<bins where (c >= f0 && c < f0 + fw) || (r >= t0 && r < t0 + tw) { t.storage[r * bins + c] = 0 }
+                }
+                return t
+            }
+        }
+        return { x, random in
+            guard random.nextUInt64() & 1 == 1 else { return x }
+            var t = x
+            let w = t.shape.last!
+            for row in 0 ..< t.count / w {
+                for c in 0 ..< w / 2 { t.storage.swapAt(row * w + c, row * w + w - 1 - c) }
+            }
+            return t
+        }
+    }
+
+    /// Inputs of `files`, from RUN/cache/NAME.safetensors when it lists the same files and sizes.
+    func cachedInputs(_ files: [(path: String, label: Int)], root: String, maker: InputMaker, name: String) throws -> TensorDataset {
+        let cache = output + "/cache/\(name).safetensors"
+        let fm = FileManager.default
+        let signature = files.map { f -> String in
+            let size = (try? fm.attributesOfItem(atPath: root + "/" + f.path)[.size] as? Int) ?? -1
+            return "\(f.path)\t\(size)\t\(f.label)"
+        }.joined(separator: "\n")
+        if let file = try? SafeTensorsFile(path: cache), file.metadata["files"] == signature {
+            var inputs: [Tensor] = [], labels: [Int] = []
+            for (i, f) in files.enumerated() {
+                guard file.entries["\(i)"] != nil else { break }
+                inputs.append(try file.tensor("\(i)"))
+                labels.append(f.label)
+            }
+            if inputs.count == files.count { return TensorDataset(inputs: inputs, labels: labels) }
+        }
+        var inputs: [Tensor] = [], labels: [Int] = [], kept: [String] = []
+        var skipped = 0
+        for f in files {
+            do {
+                inputs.append(try maker.input(for: root + "/" + f.path))
+                labels.append(f.label)
+                kept.append(f.path)
+            } catch {
+                skipped += 1
+                printWarning("skipping \(root)/\(f.path): \(describeError(error))")
+            }
+        }
+        guard !inputs.isEmpty else { throw TrainDataError("\(root): none of the \(files.count) \(name) files could be read") }
+        if skipped == 0 {
+            var tensors: [String: Tensor] = [:]
+            for (i, t) in inputs.enumerated() { tensors["\(i)"] = t }
+            let temporary = AtomicFile.temporarySibling(of: cache)
+            try SafeTensorsWriter.write(tensors, metadata: ["files": signature], to: temporary)
+            try AtomicFile.moveIntoPlace(temporary, cache)
+        }
+        return TensorDataset(inputs: inputs, labels: labels)
+    }
+
+    static func readMetrics(_ run: String) -> [[String: Any]] {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: run + "/metrics.json")),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
+        return object["epochs"] as? [[String: Any]] ?? []
+    }
+
+    static func appendHandle(_ path: String) throws -> FileHandle {
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        return handle
+    }
+}
