@@ -53,6 +53,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Adapter file naming: v5 (transformers ≥ 5) or legacy (≤ 4.x).") var naming = "v5"
     @Flag(help: "Continue the run in -o from its newest checkpoint (same options).") var resume = false
     @Option(name: .shortAndLong, help: "The run folder.") var output: String
+    @Option(help: "Write the initial trainable weights and the training inputs (in order) to this safetensors file, for a side-by-side run in PyTorch (tools/compare-train-steps.py).")
+    var dumpInitial: String?
 
     func run() throws {
         BLAS.useSingleThread()
@@ -161,6 +163,12 @@ struct TrainCommand: ParsableCommand {
         if resume {
             try trainer.resume(from: output)
             print("resumed at step \(trainer.step) of \(total)")
+        }
+        if let dumpInitial {
+            var tensors = trainer.model.parameters(where: \.isTrainable).reduce(into: [String: Tensor]()) { $0["param." + trainer.model.canonicalKey($1.key)] = $1.value }
+            for (i, x) in train.inputs.enumerated() { tensors[String(format: "input.%06d", i)] = x }
+            tensors["labels"] = Tensor(shape: [train.count], values: train.labels.map(Float.init))
+            try SafeTensorsWriter.write(tensors, to: dumpInitial)
         }
         let trainable = trainer.model.trainableParameterCount
         print("method: \(spec.summary); trainable \(trainable.formatted()) of \(trainer.model.parameterCount.formatted()) ("

@@ -120,3 +120,22 @@ import KinoTestSupport
         #expect(!FileManager.default.fileExists(atPath: bad + "/r/adapter"))
     }
 }
+
+@Suite(.timeLimit(.minutes(2))) struct TrainLossCurveTests {
+    @Test func fiveAdamWStepsFollowPyTorchsLossCurve() throws {
+        let fixture = "\(Repository.root)/Tests/KinoCLITests/Fixtures/train-tiny"
+        let run = FileManager.default.temporaryDirectory.appendingPathComponent("kino-curve-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: run) }
+        let r = try KinoBinary.run(["train", "--model", TrainCommandTests.ast, "--data", fixture + "/data", "--method", "lora",
+                                    "--steps", "5", "--batch-size", "4", "--no-shuffle", "--no-augment", "-o", run])
+        #expect(r.status == 0, "\(r.errors)")
+        let reference = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: fixture + "/torch-losses.json"))) as? [String: Any])
+        let torch = try #require(reference["torch_losses"] as? [Double])
+        let kino = try String(contentsOfFile: run + "/train-log.jsonl", encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["loss"] as! Double
+        }
+        #expect(kino.count == 5 && torch.count == 5)
+        for (k, t) in zip(kino, torch) { #expect(abs(k - t) <= 1e-3 * abs(t), "kino \(k) torch \(t)") }
+    }
+}
