@@ -7,12 +7,15 @@ enum ModelKinds {
     /// Options both classifiers take; `pixelRange` only ViViT.
     struct ClassifierOptions: StageOptionSet {
         var model: String?
+        var adapter: String?
         var topK = 5, batch = 1, average = 1
         var summary = true
         var pixelRange = ViViTPixelRange.original
         static let schema: [OptionField<Self>] = [
             .string("model", \.model,
                     "model folder (config.json + model.safetensors); without it the stage is off and says so"),
+            .string("adapter", \.adapter,
+                    "adapter folder (adapter_config.json + adapter_model.safetensors: kino train's or PEFT's) attached to the model"),
             .int("top_k", \.topK, minimum: 1, "labels per event"),
             .int("batch", \.batch, minimum: 1, "inputs per forward pass"),
             .int("average", \.average, minimum: 1, "consecutive inputs whose probabilities are averaged into one event"),
@@ -50,7 +53,7 @@ enum ModelKinds {
     private static func load(_ o: ClassifierOptions, stage: String, accepting types: [any KinoModel.Type],
                              what: String) throws -> (any KinoModel)? {
         guard let directory = o.model else { return nil }
-        let model: any KinoModel
+        var model: any KinoModel
         do {
             model = try ModelRegistry.load(directory: directory)
         } catch {
@@ -60,6 +63,14 @@ enum ModelKinds {
         guard types.contains(where: { type(of: model) == $0 }) else {
             throw GraphError.invalidOption(stage: stage, option: "model", expected: "\(what) checkpoint",
                                            got: "\(directory) (\(model.architecture))", line: nil)
+        }
+        if let adapter = o.adapter {
+            do {
+                try AdapterFolder.load(adapter, into: &model)
+            } catch {
+                throw GraphError.invalidOption(stage: stage, option: "adapter", expected: "an adapter folder for \(directory)",
+                                               got: "\(adapter) (\(error.localizedDescription))", line: nil)
+            }
         }
         return model
     }

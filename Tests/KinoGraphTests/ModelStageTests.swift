@@ -109,6 +109,25 @@ struct ModelStageTests {
         #expect(throws: GraphError.self) { try spec.makeGraph() }
     }
 
+    @Test("an adapter option attaches the adapter; one for another base model is refused naming the option")
+    func adapterOption() throws {
+        func spec(_ adapter: String) throws -> PipelineSpec {
+            try PipelineSpec.parse(yaml: """
+                name: adapted
+                stages:
+                  - {id: a, kind: synthetic-audio}
+                  - {id: s, kind: spectrogram, inputs: [a]}
+                  - {id: labels, kind: ast, inputs: [s], options: {model: "\(modelFixture("ast-a"))", adapter: "\(adapter)"}}
+                """)
+        }
+        _ = try spec(modelFixture("adapters/ast-lora-v5")).makeGraph()
+        #expect {
+            try spec(modelFixture("adapters/vit-lora-v5")).makeGraph()
+        } throws: { error in
+            "\(error)".contains("adapter") && "\(error)".contains("matches no lora module")
+        }
+    }
+
     @Test("pipelines/labels.yaml runs on the bundled clip; without models both classifiers say they are off")
     func labelsPipeline() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
