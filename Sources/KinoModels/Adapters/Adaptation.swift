@@ -49,7 +49,8 @@ extension KinoModel {
         freeze(matching: .all)
         var trainable: [String] = []
         let dropsDistillation = architecture == "ASTForAudioClassification"
-        let patch = Float(patchSizeHint), root = checkpointRoot
+        // PETL_AST's prompt/prefix init bound √(6/(3·p² + D)) with p = 16 (every HF model here).
+        let patch: Float = 16, root = checkpointRoot
         try visitEncoders { encoder in
             let width = encoder.finalNorm.weight.count
             let prefix = Self.encoderPrefix(encoder)
@@ -87,7 +88,6 @@ extension KinoModel {
                     encoder.layers[i].adapters.feedForward = PlacedAdapter(module("adapter_ffn"), placement: spec.placement)
                     trainable.append(block + "layernorm_after.*")
                 case .prefix:
-                    // PETL_AST's uniform init bound √(6/(3·p² + D)).
                     let bound = (6 / (3 * patch * patch + Float(width))).squareRoot()
                     encoder.layers[i].adapters.prefix = PrefixTokens(key: block + "attention.prefix", count: spec.tokens,
                                                                      width: width, bound: bound, random: &random)
@@ -121,28 +121,24 @@ extension KinoModel {
         }
     }
 
-    /// Patch side for PETL_AST's prompt init bound (16 for every HF model here).
-    var patchSizeHint: Int { 16 }
-
     /// Folds LoRA and IA³ into the base weights: afterwards the model is a plain HF model.
     /// - Throws: ``ModelError/notMergeable(kind:reason:)`` when a non-linear adapter is attached.
     public mutating func mergeAdapters() throws {
-        var blocker: String?
+        var blocker: (kind: String, reason: String)?
         visitEncoders { encoder in
-            if encoder.prompts != nil { blocker = "prompt tokens add inputs, not weights" }
+            if encoder.prompts != nil { blocker = ("prompt", "prompt tokens add inputs, not weights") }
             for layer in encoder.layers {
                 if let a = layer.adapters.attention ?? layer.adapters.feedForward {
-                    if case .conformer = a.module { blocker = "the Conformer adapter has convolutions, a batch norm and a SiLU between its weights" }
-                    else { blocker = "a bottleneck adapter has a GELU between its two projections" }
+                    if case .conformer = a.module {
+                        blocker = ("conformer", "the Conformer adapter has convolutions, a batch norm and a SiLU between its weights")
+                    } else {
+                        blocker = ("bottleneck", "a bottleneck adapter has a GELU between its two projections")
+                    }
                 }
-                if layer.adapters.prefix != nil { blocker = "prefix keys and values are extra attention entries, not weights" }
+                if layer.adapters.prefix != nil { blocker = ("prefix", "prefix keys and values are extra attention entries, not weights") }
             }
         }
-        if let blocker {
-            let kind = blocker.hasPrefix("prompt") ? "prompt" : blocker.hasPrefix("prefix") ? "prefix"
-                : blocker.contains("Conformer") ? "conformer" : "bottleneck"
-            throw ModelError.notMergeable(kind: kind, reason: blocker)
-        }
+        if let blocker { throw ModelError.notMergeable(kind: blocker.kind, reason: blocker.reason) }
         visitEncoders { encoder in
             for i in encoder.layers.indices {
                 encoder.layers[i].visitLinears { linear, _ in

@@ -132,20 +132,16 @@ extension AdapterFolder {
         try model.attach(spec, random: &random, linears: picks)
         if !savesHead { model.freeze(matching: M.headPattern) }
         if spec.method == .lora || spec.method == .ia3 {
-            var attached = 0
-            var copy = model
-            copy.visitEncoders { e in
-                for layer in e.layers { for l in [layer.query, layer.key, layer.value, layer.attentionOutput, layer.intermediate, layer.output]
-                    where l.delta != nil || l.scaling != nil { attached += 1 } }
-            }
+            // The layers the file's targets picked, by block-relative name.
             var picked: Set<String> = []
+            var copy = model
             copy.visitEncoders { e in
                 for var layer in e.layers {
                     layer.visitLinears { l, name in if l.delta != nil || l.scaling != nil { picked.insert(name) } }
                 }
             }
             spec.targets = LinearTarget.allCases.filter { picked.contains($0.legacyName) }
-            if attached == 0 {
+            if picked.isEmpty {
                 throw fail("target_modules \(targetText) match no layer of this model under the \(naming.rawValue) module names its tensors use")
             }
         }
