@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         // C bridges: headers plus static inline wrappers of macros, nothing else.
@@ -61,6 +62,7 @@ let package = Package(
             dependencies: [
                 "KinoMedia", "KinoDSP", "KinoGraph", "KinoWatch", "KinoModels", "KinoTensor", "KinoTrain", "KinoFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"),
             ]
         ),
 

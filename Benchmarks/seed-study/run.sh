@@ -44,11 +44,13 @@ if [ -n "$SHOTS" ]; then   # the first SHOTS files (byte-wise order) of each cla
   done
 fi
 printf "| method | val accuracy | macro-F1 | trainable | %% of backbone | s/epoch | peak RSS MiB |\n|---|---|---|---|---|---|---|\n"
-for method in linear full bitfit lora ia3 houlsby pfeiffer conformer prompt prefix; do
+METHODS=${METHODS:-linear full bitfit lora ia3 houlsby pfeiffer conformer prompt prefix}
+for method in $METHODS; do
   run="$WORK/adapt${SHOTS:+-$SHOTS}-$method"
   rm -rf "$run"
   extra=""
   case $method in
+    linear) extra="--no-feature-cache" ;;  # the table's linear row augments every step; LINEAR_CACHED=1 adds the cached-feature row
     houlsby|pfeiffer|conformer) extra="--reduction 12" ;;  # bottleneck 8 at D = 96, as RR 96 at D = 768
     lora) extra="--rank 8 --alpha 16" ;;
     prompt) extra="--tokens 8" ;;

@@ -146,4 +146,19 @@ public struct ASTForAudioClassification: KinoModel {
             : c.scale(c.add(c.token(0, of: hidden), c.token(1, of: hidden)), by: 0.5)
         return ModelValues(logits: classifier(headNorm(pooled, &c), &c), lastHiddenState: hidden, pooled: pooled)
     }
+
+    /// `head`: the pooled token `[D]`, before `classifier.layernorm`.
+    public var cuts: [ForwardCut] {
+        [ForwardCut(name: "head", featureShape: [configuration.common.hiddenSize], suffixRoots: ["classifier."])]
+    }
+
+    public func features<C: ConvolutionContext>(_ input: C.Value, at cut: ForwardCut, in c: inout C) -> C.Value {
+        precondition(cut.name == "head")
+        return forward(input, in: &c).pooled!
+    }
+
+    public func forward<C: ConvolutionContext>(features: C.Value, after cut: ForwardCut, in c: inout C) -> ModelValues<C.Value> {
+        precondition(cut.name == "head")
+        return ModelValues(logits: classifier(headNorm(features, &c), &c), lastHiddenState: features, pooled: features)
+    }
 }

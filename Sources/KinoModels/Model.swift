@@ -86,10 +86,26 @@ public protocol KinoModel: ParameterContainer, Sendable {
     /// Runs a batch `[B] + sampleShape`.
     /// - Throws: ``ModelError/inputShape(name:expected:found:)``.
     func callAsFunction(_ input: Tensor) throws -> ModelOutput
+
+    /// Points the forward can be split at, latest first (``ForwardCut``); none by default.
+    var cuts: [ForwardCut] { get }
+    /// The forward up to `cut` on a batch: `[B] + cut.featureShape`.
+    func features<C: ConvolutionContext>(_ input: C.Value, at cut: ForwardCut, in c: inout C) -> C.Value
+    /// The forward from `cut` on, on features `[B] + cut.featureShape`. `lastHiddenState` is the
+    /// last token sequence the rest computes; for a head cut, the features themselves.
+    func forward<C: ConvolutionContext>(features: C.Value, after cut: ForwardCut, in c: inout C) -> ModelValues<C.Value>
 }
 
 extension KinoModel {
     public var checkpointRoot: String { "" }
+
+    public var cuts: [ForwardCut] { [] }
+    public func features<C: ConvolutionContext>(_ input: C.Value, at cut: ForwardCut, in c: inout C) -> C.Value {
+        preconditionFailure("\(architecture) has no cut \(cut.name)")
+    }
+    public func forward<C: ConvolutionContext>(features: C.Value, after cut: ForwardCut, in c: inout C) -> ModelValues<C.Value> {
+        preconditionFailure("\(architecture) has no cut \(cut.name)")
+    }
 
     public mutating func replaceHead(labels: [String], multiLabel: Bool, random: inout SplitMix64Source) throws {
         throw ModelError.notAdaptable(architecture: architecture, reason: "it has no classification head")

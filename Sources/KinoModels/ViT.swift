@@ -209,6 +209,21 @@ public struct ViTForImageClassification: KinoModel {
         return out
     }
 
+    /// `head`: the CLS token after the final norm, `[D]`.
+    public var cuts: [ForwardCut] {
+        [ForwardCut(name: "head", featureShape: [vit.configuration.common.hiddenSize], suffixRoots: ["classifier."])]
+    }
+
+    public func features<C: ConvolutionContext>(_ input: C.Value, at cut: ForwardCut, in c: inout C) -> C.Value {
+        precondition(cut.name == "head")
+        return c.token(0, of: vit.forward(input, interpolatePositionEncoding: false, in: &c).lastHiddenState)
+    }
+
+    public func forward<C: ConvolutionContext>(features: C.Value, after cut: ForwardCut, in c: inout C) -> ModelValues<C.Value> {
+        precondition(cut.name == "head")
+        return ModelValues(logits: classifier(features, &c), lastHiddenState: features)
+    }
+
     /// Logits from the CLS token after the final norm; see ``ViTModel/forward(_:interpolatePositionEncoding:)``.
     public func forward(_ pixels: Tensor, interpolatePositionEncoding: Bool) throws -> ModelOutput {
         try vit.checkPixels(pixels, interpolatePositionEncoding: interpolatePositionEncoding)

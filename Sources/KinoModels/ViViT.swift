@@ -128,4 +128,19 @@ public struct VivitForVideoClassification: KinoModel {
         let hidden = encoder(embed(prefix: [clsToken], patches: patches, positions: c.parameter(positionEmbeddings), &c), &c)
         return ModelValues(logits: classifier(c.token(0, of: hidden), &c), lastHiddenState: hidden)
     }
+
+    /// `head`: the CLS token after the final norm, `[D]`.
+    public var cuts: [ForwardCut] {
+        [ForwardCut(name: "head", featureShape: [configuration.common.hiddenSize], suffixRoots: ["classifier."])]
+    }
+
+    public func features<C: ConvolutionContext>(_ input: C.Value, at cut: ForwardCut, in c: inout C) -> C.Value {
+        precondition(cut.name == "head")
+        return c.token(0, of: forward(input, in: &c).lastHiddenState)
+    }
+
+    public func forward<C: ConvolutionContext>(features: C.Value, after cut: ForwardCut, in c: inout C) -> ModelValues<C.Value> {
+        precondition(cut.name == "head")
+        return ModelValues(logits: classifier(features, &c), lastHiddenState: features)
+    }
 }

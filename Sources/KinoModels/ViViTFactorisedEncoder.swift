@@ -165,6 +165,27 @@ public struct ViViTFactorisedEncoder: KinoModel {
         return ModelValues(logits: classifier(c.token(0, of: hidden), &c), lastHiddenState: hidden)
     }
 
+    /// `head` (the temporal CLS after the temporal norm, `[D]`), then `spatial` (the spatial
+    /// stream, `[nT, D]`: everything from the temporal transformer on trains).
+    public var cuts: [ForwardCut] {
+        let d = configuration.common.hiddenSize
+        return [ForwardCut(name: "head", featureShape: [d], suffixRoots: ["classifier."]),
+                ForwardCut(name: "spatial", featureShape: [configuration.grid[0], d], suffixRoots: ["temporal.", "classifier."])]
+    }
+
+    public func features<C: ConvolutionContext>(_ input: C.Value, at cut: ForwardCut, in c: inout C) -> C.Value {
+        let spatial = spatialFeatures(input, in: &c)
+        if cut.name == "spatial" { return spatial }
+        precondition(cut.name == "head")
+        return c.token(0, of: temporalForward(spatial, in: &c).lastHiddenState)
+    }
+
+    public func forward<C: ConvolutionContext>(features: C.Value, after cut: ForwardCut, in c: inout C) -> ModelValues<C.Value> {
+        if cut.name == "spatial" { return temporalForward(features, in: &c) }
+        precondition(cut.name == "head")
+        return ModelValues(logits: classifier(features, &c), lastHiddenState: features)
+    }
+
     /// `lastHiddenState` is the temporal transformer's output `[B, 1 + nT, D]`.
     public func forward<C: ConvolutionContext>(_ pixels: C.Value, in c: inout C) -> ModelValues<C.Value> {
         temporalForward(spatialFeatures(pixels, in: &c), in: &c)

@@ -11,9 +11,13 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Fine-tune AST, ViT or ViViT on a folder of labelled files: full, linear probe, BitFit or an adapter.",
         discussion: """
-            DATA has one subfolder per class (Hugging Face audiofolder/videofolder layout). AST takes each file's \
-            first fbank window (16 kHz), ViT its middle frame, ViViT its first clip. Inputs are computed once and \
-            cached in RUN/cache/. Writes RUN/adapter/ (adapter_config.json + adapter_model.safetensors; the best \
+            DATA has one subfolder per class, or a metadata.csv / metadata.jsonl with file_name and label columns \
+            (Hugging Face audiofolder/videofolder layouts); several labels on a file (comma-separated in the CSV, \
+            an array in JSONL) make a multi-label run: binary cross-entropy, validation by mean average precision. \
+            AST takes each file's first fbank window (16 kHz), ViT its middle frame, ViViT its first clip. Inputs \
+            are computed once and cached in RUN/cache/; when only the head (or, in the factorised encoder, only \
+            the temporal half) trains, the frozen part's output is cached too and each epoch runs only the rest. \
+            Writes RUN/adapter/ (adapter_config.json + adapter_model.safetensors; the best \
             epoch by validation accuracy when there is a validation set), RUN/train-log.jsonl (one line per step), \
             RUN/metrics.json (per epoch), and resumable checkpoints RUN/checkpoint-*/ (--resume RUN with the same \
             options continues). --method full writes RUN/model/, a complete model folder. Ctrl-C finishes the step, \
@@ -21,8 +25,8 @@ struct TrainCommand: ParsableCommand {
             """)
 
     @Option(help: "The base model folder.") var model: String
-    @Option(help: "Training data: one subfolder per class.") var data: String
-    @Option(help: "Validation data in the same layout.") var val: String?
+    @Option(help: "Training data: one subfolder per class, or a metadata.csv / metadata.jsonl.") var data: String
+    @Option(help: "Validation data in either layout.") var val: String?
     @Option(help: "Hold out this fraction of DATA for validation (every k-th file of each class).") var valSplit: Double?
     @Option(help: "full, linear, bitfit, lora, ia3, houlsby, pfeiffer, conformer, prompt or prefix.") var method: String
     @Option(help: "LoRA rank.") var rank = 8
@@ -46,8 +50,11 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Linear warm-up steps.") var warmup = 0
     @Option(help: "Seed of initialisation, data order, dropout and augmentation.") var seed: UInt64 = 0
     @Flag(help: "Files in byte-wise order of their relative paths, batch after batch.") var noShuffle = false
-    @Flag(help: "No SpecAugment (audio) or flips (video).") var noAugment = false
-    @Option(help: "Stop when validation accuracy has not improved for this many epochs.") var earlyStop: Int?
+    @Flag(help: "No SpecAugment (audio) or random crops and flips (images, video).") var noAugment = false
+    @Flag(help: "Run the frozen part of the model every step (with augmentation) instead of caching its output.")
+    var noFeatureCache = false
+    @Option(help: "Stop when the validation metric (accuracy, or mAP for multi-label) has not improved for this many epochs.")
+    var earlyStop: Int?
     @Option(help: "Steps between checkpoints.") var checkpointEvery = 200
     @Option(help: "Worker threads for gradient shards.") var threads = 2
     @Option(help: "Adapter file naming: v5 (transformers ≥ 5) or legacy (≤ 4.x).") var naming = "v5"
@@ -106,41 +113,78 @@ struct TrainCommand: ParsableCommand {
             throw TrainDataError("\(output) already holds a run; use --resume to continue it or choose another -o")
         }
         let base = try ModelRegistry.load(directory: model)
-        var folder = try LabelledFolder.scan(data)
-        var valFiles: [(path: String, label: Int)] = []
+        var folder = try LabelledSet.load(data)
+        var valFiles: [(path: String, labels: [Int])] = []
         var valRoot = data
         if let val {
-            let v = try LabelledFolder.scan(val, labels: folder.labels)
+            let v = try LabelledSet.load(val, labels: folder.labels)
+            if v.multiLabel && !folder.multiLabel {
+                throw TrainDataError("\(val): files with several labels, but the training set \(data) has one label per file")
+            }
             valFiles = v.files
             valRoot = val
         } else if let valSplit {
             guard valSplit > 0, valSplit < 1 else { throw TrainDataError("--val-split must be between 0 and 1") }
             let every = max(2, Int((1 / valSplit).rounded()))
-            var kept: [(String, Int)] = []
+            var kept: [(String, [Int])] = []
             var seen = [Int: Int]()
+            // Every k-th file of each class (a multi-label file counts under its first label).
             for f in folder.files {
-                let k = seen[f.label, default: 0]
-                seen[f.label] = k + 1
+                let k = seen[f.labels[0], default: 0]
+                seen[f.labels[0]] = k + 1
                 if k % every == every - 1 { valFiles.append(f) } else { kept.append(f) }
             }
             folder.files = kept
         }
         try AtomicFile.makeDirectories(output + "/cache")
         let maker = InputMaker(model: base, modelDirectory: model)
-        let train = try cachedInputs(folder.files, root: data, maker: maker, name: "train")
-        let validation = valFiles.isEmpty ? nil : try cachedInputs(valFiles, root: valRoot, maker: maker, name: "val")
-        print("data: \(train.inputs.count) training files in \(folder.labels.count) classes" + (validation.map { ", \($0.inputs.count) validation files" } ?? ""))
+        let multiLabel = folder.multiLabel
+        let classes = folder.labels.count
+        var train = try cachedInputs(folder.files, root: data, maker: maker, name: "train", classes: classes, multiLabel: multiLabel)
+        var validation = valFiles.isEmpty ? nil
+            : try cachedInputs(valFiles, root: valRoot, maker: maker, name: "val", classes: classes, multiLabel: multiLabel)
+        print("data: \(train.inputs.count) training files in \(classes) classes (\(folder.source)"
+              + (multiLabel ? ", multi-label" : "") + ")" + (validation.map { ", \($0.inputs.count) validation files" } ?? ""))
 
         var random = SplitMix64Source.stream("init", seed: seed)
         var adapted = base
-        try adapted.replaceHead(labels: folder.labels, multiLabel: false, random: &random)
+        try adapted.replaceHead(labels: folder.labels, multiLabel: multiLabel, random: &random)
         try adapted.attach(spec, random: &random)
-        try runTraining(&adapted, base: base, spec: spec, labels: folder.labels, train: train, validation: validation,
-                        naming: fileNaming, trap: trap)
+        let run = TrainingRun(spec: spec, labels: folder.labels, multiLabel: multiLabel, naming: fileNaming)
+        if !noFeatureCache, dumpInitial == nil, let cut = adapted.frozenCut {
+            let fingerprint = Self.fingerprint(base)
+            train = try cachedFeatures(train, model: adapted, cut: cut, name: "train", fingerprint: fingerprint)
+            validation = try validation.map { try cachedFeatures($0, model: adapted, cut: cut, name: "val", fingerprint: fingerprint) }
+            print("frozen prefix: everything before the \(cut.name) cut ran once per file (cached in \(output)/cache/); "
+                  + "each step runs the rest" + (noAugment ? "" : ", without augmentation (--no-feature-cache augments every step)"))
+            try runFromCut(adapted, cut: cut, base: base, run: run, train: train, validation: validation, trap: trap)
+        } else {
+            try runTraining(&adapted, base: base, run: run, train: train, validation: validation, augment: !noAugment, trap: trap)
+        }
     }
 
-    func runTraining<M: KinoModel>(_ model: inout M, base: any KinoModel, spec: AdapterSpec, labels: [String],
-                                   train: TensorDataset, validation: TensorDataset?, naming: AdapterNaming, trap: SignalTrap) throws {
+    /// Trains `model` from its frozen cut on cached features.
+    func runFromCut<M: KinoModel>(_ model: M, cut: ForwardCut, base: any KinoModel, run: TrainingRun,
+                                  train: TensorDataset, validation: TensorDataset?, trap: SignalTrap) throws {
+        var cutModel = CutModel(model, at: cut)
+        try runTraining(&cutModel, base: base, run: run, train: train, validation: validation, augment: false, trap: trap)
+    }
+
+    /// What a run trains towards and writes.
+    struct TrainingRun {
+        var spec: AdapterSpec
+        var labels: [String]
+        var multiLabel: Bool
+        var naming: AdapterNaming
+    }
+
+    static func fingerprint(_ base: any KinoModel) -> String {
+        "\(base.architecture)-\(base.parameterCount)-" + String(format: "%.6f", base.allParameters.first?.value.storage.first ?? 0)
+    }
+
+    func runTraining<M: KinoModel>(_ model: inout M, base: any KinoModel, run: TrainingRun,
+                                   train: TensorDataset, validation: TensorDataset?, augment: Bool, trap: SignalTrap) throws {
+        let (spec, labels, naming) = (run.spec, run.labels, run.naming)
         let perEpoch = (train.count + batchSize - 1) / batchSize
         let total = steps ?? perEpoch * epochs!
         let rate = learningRate(spec.method)
@@ -156,10 +200,10 @@ struct TrainCommand: ParsableCommand {
         configuration.beta2 = 0.98
         configuration.eps = 1e-6
         configuration.checkpointEvery = checkpointEvery
-        let fingerprint = "\(base.architecture)-\(base.parameterCount)-" + String(format: "%.6f", base.allParameters.first?.value.storage.first ?? 0)
-        var trainer = try Trainer(model: model, configuration: configuration, dataset: train, baseFingerprint: fingerprint,
+        if run.multiLabel { configuration.loss = .binaryCrossEntropy }
+        var trainer = try Trainer(model: model, configuration: configuration, dataset: train, baseFingerprint: Self.fingerprint(base),
                                   workers: threads)
-        if !noAugment { trainer.augment = Self.augmentation(for: model) }
+        if augment { trainer.augment = Self.augmentation(for: model) }
         if resume {
             try trainer.resume(from: output)
             print("resumed at step \(trainer.step) of \(total)")
@@ -168,13 +212,15 @@ struct TrainCommand: ParsableCommand {
             var tensors = trainer.model.parameters(where: \.isTrainable).reduce(into: [String: Tensor]()) { $0["param." + trainer.model.canonicalKey($1.key)] = $1.value }
             for (i, x) in train.inputs.enumerated() { tensors[String(format: "input.%06d", i)] = x }
             tensors["labels"] = Tensor(shape: [train.count], values: train.labels.map(Float.init))
+            if let targets = train.targets { tensors["targets"] = Tensor.concatenate(targets.map { $0.reshaped([1, $0.count]) }) }
             try SafeTensorsWriter.write(tensors, to: dumpInitial)
         }
         let trainable = trainer.model.trainableParameterCount
         print("method: \(spec.summary); trainable \(trainable.formatted()) of \(trainer.model.parameterCount.formatted()) ("
               + String(format: "%.3f%%", 100 * Double(trainable) / Double(base.parameterCount)) + "); \(total) steps, \(perEpoch) per epoch")
         var metrics = Self.readMetrics(output)
-        var best = metrics.compactMap { $0["val_accuracy"] as? Double }.max() ?? -1
+        let mainMetric = run.multiLabel ? "val_map" : "val_accuracy"
+        var best = metrics.compactMap { $0[mainMetric] as? Double }.max() ?? -1
         var sinceBest = 0
         let log = output + "/train-log.jsonl"
         if !resume { try? FileManager.default.removeItem(atPath: log) }
@@ -208,21 +254,22 @@ struct TrainCommand: ParsableCommand {
             var improved = validation == nil
             if let validation {
                 let e = try Self.evaluate(trainer.model, validation, classes: labels.count)
-                entry["val_accuracy"] = e.accuracy
-                entry["val_top5"] = e.top5
-                entry["val_macro_f1"] = e.macroF1
-                entry["confusion"] = e.confusion
-                print(String(format: "epoch %d: train loss %.4f, validation accuracy %.4f, top-5 %.4f, macro-F1 %.4f", epoch,
-                             entry["train_loss"] as! Double, e.accuracy, e.top5, e.macroF1))
-                improved = e.accuracy > best
-                if improved { best = e.accuracy; sinceBest = 0 } else { sinceBest += 1 }
+                entry.merge(e.fields) { $1 }
+                let figures = run.multiLabel
+                    ? String(format: "validation mAP %.4f, micro-F1 %.4f, exact match %.4f", e.main,
+                             e.fields["val_micro_f1"] as! Double, e.fields["val_exact_match"] as! Double)
+                    : String(format: "validation accuracy %.4f, top-5 %.4f, macro-F1 %.4f", e.main,
+                             e.fields["val_top5"] as! Double, e.fields["val_macro_f1"] as! Double)
+                print(String(format: "epoch %d: train loss %.4f, ", epoch, entry["train_loss"] as! Double) + figures)
+                improved = e.main > best
+                if improved { best = e.main; sinceBest = 0 } else { sinceBest += 1 }
             }
             metrics.append(entry)
             try AtomicFile.write(JSONSerialization.data(withJSONObject: ["labels": labels, "epochs": metrics], options: [.prettyPrinted, .sortedKeys]),
                                  to: output + "/metrics.json")
             if improved { try save(trainer.model, spec: spec, naming: naming) }
             if let earlyStop, sinceBest >= earlyStop {
-                print("early stop: no better validation accuracy for \(earlyStop) epochs")
+                print("early stop: no better validation \(run.multiLabel ? "mAP" : "accuracy") for \(earlyStop) epochs")
                 break
             }
         }
@@ -234,7 +281,8 @@ struct TrainCommand: ParsableCommand {
         if validation == nil || !FileManager.default.fileExists(atPath: output + (spec.method == .full ? "/model" : "/adapter")) {
             try save(trainer.model, spec: spec, naming: naming)
         }
-        print("wrote \(output)/\(spec.method == .full ? "model" : "adapter")" + (validation != nil ? String(format: " (best validation accuracy %.4f)", best) : ""))
+        print("wrote \(output)/\(spec.method == .full ? "model" : "adapter")"
+              + (validation != nil ? String(format: " (best validation \(run.multiLabel ? "mAP" : "accuracy") %.4f)", best) : ""))
         model = trainer.model
     }
 
@@ -255,60 +303,47 @@ struct TrainCommand: ParsableCommand {
             let part = (start ..< min(data.count, start + 16)).map { data.inputs[$0].reshaped([1] + data.inputs[$0].shape) }
             rows.append(try model(Tensor.concatenate(part)).logits!)
         }
-        return Evaluation(logits: Tensor.concatenate(rows), labels: data.labels, classes: classes)
+        let logits = Tensor.concatenate(rows)
+        if let targets = data.targets {
+            return Evaluation(logits: logits, targets: targets.map { t in t.storage.indices.filter { t.storage[$0] > 0.5 } }, classes: classes)
+        }
+        return Evaluation(logits: logits, labels: data.labels, classes: classes)
     }
 
-    /// SpecAugment for fbank windows (one frequency mask ≤ 24 bins, one time mask ≤ 80 frames,
-    /// masked to 0 as PETL_AST does on normalised features); a horizontal flip for images and clips.
+    /// SpecAugment for AST's fbank windows, a random crop and flip for images and clips.
     static func augmentation<M: KinoModel>(for model: M) -> @Sendable (Tensor, inout SplitMix64Source) -> Tensor {
-        if model is ASTForAudioClassification {
-            return { x, random in
-                var t = x
-                let (frames, bins) = (t.shape[0], t.shape[1])
-                let fw = Int(random.nextUInt64() % UInt64(min(24, bins / 4) + 1))
-                let f0 = Int(random.nextUInt64() % UInt64(max(1, bins - fw + 1)))
-                let tw = Int(random.nextUInt64() % UInt64(min(80, frames / 5) + 1))
-                let t0 = Int(random.nextUInt64() % UInt64(max(1, frames - tw + 1)))
-                for r in 0..<frames {
-                    for c in 0..<bins where (c >= f0 && c < f0 + fw) || (r >= t0 && r < t0 + tw) { t.storage[r * bins + c] = 0 }
-                }
-                return t
-            }
-        }
-        return { x, random in
-            guard random.nextUInt64() & 1 == 1 else { return x }
-            var t = x
-            let w = t.shape.last!
-            for row in 0 ..< t.count / w {
-                for c in 0 ..< w / 2 { t.storage.swapAt(row * w + c, row * w + w - 1 - c) }
-            }
-            return t
-        }
+        if model is ASTForAudioClassification { return { x, random in Augmentation.specAugment(x, random: &random) } }
+        return { x, random in Augmentation.cropAndFlip(x, random: &random) }
     }
 
     /// Inputs of `files`, from RUN/cache/NAME.safetensors when it lists the same files and sizes.
-    func cachedInputs(_ files: [(path: String, label: Int)], root: String, maker: InputMaker, name: String) throws -> TensorDataset {
+    /// A multi-label set carries multi-hot targets; `labels` then holds each file's first label.
+    func cachedInputs(_ files: [(path: String, labels: [Int])], root: String, maker: InputMaker, name: String,
+                      classes: Int, multiLabel: Bool) throws -> TensorDataset {
         let cache = output + "/cache/\(name).safetensors"
         let fm = FileManager.default
         let signature = files.map { f -> String in
             let size = (try? fm.attributesOfItem(atPath: root + "/" + f.path)[.size] as? Int) ?? -1
-            return "\(f.path)\t\(size)\t\(f.label)"
+            return "\(f.path)\t\(size)\t\(f.labels.map(String.init).joined(separator: ","))"
         }.joined(separator: "\n")
+        func dataset(_ inputs: [Tensor], _ kept: [[Int]]) -> TensorDataset {
+            let targets = multiLabel ? kept.map { l in Tensor(shape: [classes], values: (0..<classes).map { l.contains($0) ? 1 : 0 }) } : nil
+            return TensorDataset(inputs: inputs, labels: kept.map { $0[0] }, targets: targets)
+        }
         if let file = try? SafeTensorsFile(path: cache), file.metadata["files"] == signature {
-            var inputs: [Tensor] = [], labels: [Int] = []
-            for (i, f) in files.enumerated() {
+            var inputs: [Tensor] = []
+            for i in files.indices {
                 guard file.entries["\(i)"] != nil else { break }
                 inputs.append(try file.tensor("\(i)"))
-                labels.append(f.label)
             }
-            if inputs.count == files.count { return TensorDataset(inputs: inputs, labels: labels) }
+            if inputs.count == files.count { return dataset(inputs, files.map(\.labels)) }
         }
-        var inputs: [Tensor] = [], labels: [Int] = [], kept: [String] = []
+        var inputs: [Tensor] = [], labels: [[Int]] = [], kept: [String] = []
         var skipped = 0
         for f in files {
             do {
                 inputs.append(try maker.input(for: root + "/" + f.path))
-                labels.append(f.label)
+                labels.append(f.labels)
                 kept.append(f.path)
             } catch {
                 skipped += 1
@@ -323,7 +358,50 @@ struct TrainCommand: ParsableCommand {
             try SafeTensorsWriter.write(tensors, metadata: ["files": signature], to: temporary)
             try AtomicFile.moveIntoPlace(temporary, cache)
         }
-        return TensorDataset(inputs: inputs, labels: labels)
+        return dataset(inputs, labels)
+    }
+
+    /// The frozen prefix's output on every input of `data`, from RUN/cache/NAME-CUT.safetensors
+    /// when it was made from the same inputs by the same base model.
+    func cachedFeatures<M: KinoModel>(_ data: TensorDataset, model: M, cut: ForwardCut, name: String, fingerprint: String) throws -> TensorDataset {
+        let cache = output + "/cache/\(name)-\(cut.name).safetensors"
+        // The inputs themselves are identified by their count and a checksum of their values.
+        var sum: Double = 0
+        for x in data.inputs { for (i, v) in x.storage.enumerated() where i % 97 == 0 { sum += Double(v) } }
+        let signature = "\(fingerprint) \(cut.name) \(data.count) " + String(format: "%.6e", sum)
+        if let file = try? SafeTensorsFile(path: cache), file.metadata["inputs"] == signature, let all = try? file.tensor("features"),
+           all.shape == [data.count] + cut.featureShape {
+            return TensorDataset(inputs: (0..<data.count).map { all.slice($0 ..< $0 + 1).reshaped(cut.featureShape) },
+                                 labels: data.labels, targets: data.targets)
+        }
+        var features = [Tensor?](repeating: nil, count: data.count)
+        let batches = Array(stride(from: 0, to: data.count, by: 8))
+        let lock = NSLock()
+        nonisolated(unsafe) var failure: (any Error)?
+        nonisolated(unsafe) var shared = features
+        // Batches of 8 on `threads` workers, one BLAS thread each.
+        DispatchQueue.concurrentPerform(iterations: max(1, min(threads, batches.count))) { w in
+            for b in stride(from: w, to: batches.count, by: max(1, min(threads, batches.count))) {
+                let range = batches[b] ..< min(data.count, batches[b] + 8)
+                let batch = Tensor.concatenate(range.map { data.inputs[$0].reshaped([1] + data.inputs[$0].shape) })
+                do {
+                    let out = try Parallelism.withWorkers(1) { try model.features(batch, at: cut) }
+                    lock.lock()
+                    for (j, i) in range.enumerated() { shared[i] = out.slice(j ..< j + 1).reshaped(cut.featureShape) }
+                    lock.unlock()
+                } catch {
+                    lock.lock(); failure = error; lock.unlock()
+                }
+            }
+        }
+        if let failure { throw failure }
+        features = shared
+        let all = features.map { $0! }
+        let temporary = AtomicFile.temporarySibling(of: cache)
+        try SafeTensorsWriter.write(["features": Tensor.concatenate(all.map { $0.reshaped([1] + $0.shape) })],
+                                    metadata: ["inputs": signature], to: temporary)
+        try AtomicFile.moveIntoPlace(temporary, cache)
+        return TensorDataset(inputs: all, labels: data.labels, targets: data.targets)
     }
 
     static func readMetrics(_ run: String) -> [[String: Any]] {

@@ -3,33 +3,60 @@ import KinoDSP
 import KinoMedia
 import KinoModels
 import KinoTensor
+import SwiftCSV
 
-/// A labelled file set in Hugging Face's `audiofolder`/`videofolder` layout: one subfolder per
-/// class, files in byte-wise order of their relative paths.
-struct LabelledFolder {
+/// A labelled file set, in either of Hugging Face's `audiofolder`/`videofolder` layouts: one
+/// subfolder per class, or a `metadata.csv` / `metadata.jsonl` at the root naming each file
+/// (`file_name`, relative to the root) and its label or labels. Files come in byte-wise order of
+/// their relative paths; labels in byte-wise order of their names.
+///
+/// In `metadata.csv` the `label` (or `labels`) cell may hold several labels separated by commas
+/// (quoted, as FSD50K writes them); in `metadata.jsonl` the field is a string (one label) or an
+/// array. A set where any file has more than one label is multi-label.
+struct LabelledSet {
     var root: String
     var labels: [String]
-    /// Relative path and class index.
-    var files: [(path: String, label: Int)]
+    /// Relative path and class indices (one for a single-label set).
+    var files: [(path: String, labels: [Int])]
+    var multiLabel: Bool
+    /// Where the labels came from: the folder layout or the metadata file's name.
+    var source: String
 
     static let mediaExtensions: Set<String> = ["wav", "flac", "mp3", "ogg", "opus", "m4a", "aac", "mp4", "mkv", "mov", "webm",
                                                "avi", "png", "jpg", "jpeg"]
 
-    static func scan(_ root: String, labels known: [String]? = nil) throws -> LabelledFolder {
+    static func byteOrder(_ a: String, _ b: String) -> Bool { Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) }
+
+    /// Reads `root`. With `known` labels (a validation set), every label must be one of them.
+    static func load(_ root: String, labels known: [String]? = nil) throws -> LabelledSet {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         guard fm.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw TrainDataError("\(root): not a folder of class subfolders")
+            throw TrainDataError("\(root): not a folder (class subfolders, or a metadata.csv / metadata.jsonl)")
         }
+        let csv = fm.fileExists(atPath: root + "/metadata.csv"), jsonl = fm.fileExists(atPath: root + "/metadata.jsonl")
+        if csv && jsonl { throw TrainDataError("\(root): both metadata.csv and metadata.jsonl; keep one") }
+        let set: LabelledSet
+        if csv || jsonl {
+            let rows = csv ? try csvRows(root + "/metadata.csv") : try jsonlRows(root + "/metadata.jsonl")
+            set = try fromMetadata(rows, root: root, name: csv ? "metadata.csv" : "metadata.jsonl", known: known)
+        } else {
+            set = try scanFolders(root, known: known)
+        }
+        if known == nil, set.labels.count < 2 {
+            throw TrainDataError("\(root): \(set.labels.count) label\(set.labels.count == 1 ? "" : "s") (\(set.labels.joined(separator: ", "))) in \(set.source); a classifier needs at least 2")
+        }
+        return set
+    }
+
+    static func scanFolders(_ root: String, known: [String]?) throws -> LabelledSet {
+        let fm = FileManager.default
         let classes = try fm.contentsOfDirectory(atPath: root).filter { name in
             var d: ObjCBool = false
             return !name.hasPrefix(".") && fm.fileExists(atPath: root + "/" + name, isDirectory: &d) && d.boolValue
-        }.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        }.sorted(by: byteOrder)
         let labels = known ?? classes
-        guard known != nil || labels.count >= 2 else {
-            throw TrainDataError("\(root): \(classes.count) class folder\(classes.count == 1 ? "" : "s") (\(classes.joined(separator: ", "))); a classifier needs at least 2")
-        }
-        var files: [(String, Int)] = []
+        var files: [(String, [Int])] = []
         for name in classes {
             guard let index = labels.firstIndex(of: name) else {
                 throw TrainDataError("\(root)/\(name): class \"\(name)\" is not one of the training labels (\(labels.joined(separator: ", ")))")
@@ -38,10 +65,92 @@ struct LabelledFolder {
                 !$0.hasPrefix(".") && mediaExtensions.contains(($0 as NSString).pathExtension.lowercased())
             }
             if entries.isEmpty, known == nil { throw TrainDataError("\(root)/\(name): empty class folder (no audio, video or image files)") }
-            for entry in entries { files.append((name + "/" + entry, index)) }
+            for entry in entries { files.append((name + "/" + entry, [index])) }
         }
-        files.sort { Array($0.0.utf8).lexicographicallyPrecedes(Array($1.0.utf8)) }
-        return LabelledFolder(root: root, labels: labels, files: files)
+        files.sort { byteOrder($0.0, $1.0) }
+        return LabelledSet(root: root, labels: labels, files: files, multiLabel: false, source: "class folders")
+    }
+
+    /// One metadata row: where it was (for messages), the file and its labels (nil when the
+    /// label field is absent or empty).
+    struct Row {
+        var place: String
+        var fileName: String?
+        var labels: [String]?
+    }
+
+    static func csvRows(_ path: String) throws -> [Row] {
+        let table: CSV<Named>
+        do {
+            table = try CSV<Named>(url: URL(fileURLWithPath: path), delimiter: .comma, loadColumns: false)
+        } catch {
+            throw TrainDataError("\(path): not readable as CSV (\(error))")
+        }
+        guard table.header.contains("file_name") else {
+            throw TrainDataError("\(path): no file_name column (header: \(table.header.joined(separator: ",")))")
+        }
+        guard let column = ["label", "labels"].first(where: table.header.contains) else {
+            throw TrainDataError("\(path): no label or labels column (header: \(table.header.joined(separator: ",")))")
+        }
+        return table.rows.enumerated().map { i, row in
+            let names = (row[column] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return Row(place: "\(path) row \(i + 1)", fileName: row["file_name"].flatMap { $0.isEmpty ? nil : $0 },
+                       labels: names.isEmpty ? nil : names)
+        }
+    }
+
+    static func jsonlRows(_ path: String) throws -> [Row] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw TrainDataError("\(path): not readable as UTF-8 text") }
+        var rows: [Row] = []
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty { continue }
+            let place = "\(path) line \(i + 1)"
+            guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any] else {
+                throw TrainDataError("\(place): not a JSON object")
+            }
+            let value = object["label"] ?? object["labels"]
+            var names: [String]?
+            switch value {
+            case let one as String: names = one.isEmpty ? nil : [one]
+            case let many as [Any]:
+                guard let strings = many as? [String] else { throw TrainDataError("\(place): labels must be strings") }
+                names = strings.isEmpty ? nil : strings
+            case nil, is NSNull: names = nil
+            default: throw TrainDataError("\(place): label must be a string or an array of strings")
+            }
+            rows.append(Row(place: place, fileName: object["file_name"] as? String, labels: names))
+        }
+        return rows
+    }
+
+    static func fromMetadata(_ rows: [Row], root: String, name: String, known: [String]?) throws -> LabelledSet {
+        guard !rows.isEmpty else { throw TrainDataError("\(root)/\(name): no rows") }
+        var seen = Set<String>()
+        var named: [(String, [String])] = []
+        for row in rows {
+            guard let file = row.fileName else { throw TrainDataError("\(row.place): no file_name") }
+            guard let labels = row.labels else { throw TrainDataError("\(row.place): \(file) has no label") }
+            guard !file.hasPrefix("/"), !file.split(separator: "/").contains("..") else {
+                throw TrainDataError("\(row.place): file_name \(file) must be a path inside \(root)")
+            }
+            guard seen.insert(file).inserted else { throw TrainDataError("\(row.place): \(file) is listed twice") }
+            named.append((file, Array(Set(labels)).sorted(by: byteOrder)))
+        }
+        let labels = known ?? Array(Set(named.flatMap(\.1))).sorted(by: byteOrder)
+        var files: [(String, [Int])] = []
+        for (file, names) in named {
+            var indices: [Int] = []
+            for n in names {
+                guard let index = labels.firstIndex(of: n) else {
+                    throw TrainDataError("\(root)/\(name): \(file) has label \"\(n)\", not one of the training labels (\(labels.joined(separator: ", ")))")
+                }
+                indices.append(index)
+            }
+            files.append((file, indices.sorted()))
+        }
+        files.sort { byteOrder($0.0, $1.0) }
+        return LabelledSet(root: root, labels: labels, files: files, multiLabel: files.contains { $0.1.count > 1 }, source: name)
     }
 }
 
@@ -84,35 +193,3 @@ struct InputMaker {
     }
 }
 
-/// Per-epoch validation figures.
-struct Evaluation: Codable {
-    var accuracy: Double
-    var top5: Double
-    var macroF1: Double
-    /// Rows: true class, columns: predicted.
-    var confusion: [[Int]]
-
-    init(logits: Tensor, labels: [Int], classes: Int) {
-        var confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes)
-        var top5Hits = 0
-        for (i, label) in labels.enumerated() {
-            let row = Array(logits.storage[i * classes ..< (i + 1) * classes])
-            let order = row.indices.sorted { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
-            confusion[label][order[0]] += 1
-            if order.prefix(5).contains(label) { top5Hits += 1 }
-        }
-        let n = max(1, labels.count)
-        accuracy = Double((0..<classes).map { confusion[$0][$0] }.reduce(0, +)) / Double(n)
-        top5 = Double(top5Hits) / Double(n)
-        var f1s: [Double] = []
-        for c in 0..<classes {
-            let tp = Double(confusion[c][c])
-            let predicted = Double((0..<classes).map { confusion[$0][c] }.reduce(0, +))
-            let actual = Double(confusion[c].reduce(0, +))
-            guard actual > 0 else { continue }
-            f1s.append(tp == 0 ? 0 : 2 * tp / (predicted + actual))
-        }
-        macroF1 = f1s.isEmpty ? 0 : f1s.reduce(0, +) / Double(f1s.count)
-        self.confusion = confusion
-    }
-}

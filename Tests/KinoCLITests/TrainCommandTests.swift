@@ -102,7 +102,7 @@ import KinoTestSupport
         // One class.
         try FileManager.default.removeItem(atPath: root + "/data/low")
         let one = try train(root, "one")
-        #expect(one.status == 1 && one.errors.contains("1 class folder (high)"))
+        #expect(one.status == 1 && one.errors.contains("1 label (high) in class folders; a classifier needs at least 2"))
         #expect(!FileManager.default.fileExists(atPath: root + "/one/adapter"))
         // An empty class.
         try FileManager.default.createDirectory(atPath: root + "/data/empty", withIntermediateDirectories: true)
@@ -118,6 +118,116 @@ import KinoTestSupport
         let none = try train(bad, "r")
         #expect(none.status == 1 && none.errors.contains("none of the 2 train files could be read"))
         #expect(!FileManager.default.fileExists(atPath: bad + "/r/adapter"))
+    }
+}
+
+/// `kino train` on `metadata.csv` / `metadata.jsonl` sets, multi-label runs, and the frozen-prefix
+/// feature cache.
+@Suite(.timeLimit(.minutes(3))) struct TrainMetadataTests {
+    typealias T = TrainCommandTests
+
+    func bytes(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+    func write(_ text: String, _ path: String) throws { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+
+    func run(_ args: [String], length: [String] = ["--steps", "4"]) throws -> KinoBinary.Result {
+        try KinoBinary.run(["train", "--model", T.ast, "--method", "lora", "--batch-size", "4", "--seed", "5"] + length + args)
+    }
+
+    @Test func aJSONLListingIsTheFolderLayoutAndBrokenListingsAreRefusedByRow() throws {
+        let root = try T.dataset()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let folder = try run(["--data", root + "/data", "--no-shuffle", "-o", root + "/folder"])
+        #expect(folder.status == 0, "\(folder.errors)")
+        // The same files and labels as a JSONL listing in a flat copy: the same weights.
+        let flat = root + "/flat"
+        try FileManager.default.createDirectory(atPath: flat + "/clips", withIntermediateDirectories: true)
+        var lines: [String] = []
+        for c in ["high", "low"] {
+            for i in 0..<4 {
+                try FileManager.default.copyItem(atPath: "\(root)/data/\(c)/\(i).wav", toPath: "\(flat)/clips/\(c)-\(i).wav")
+                lines.append("{\"file_name\": \"clips/\(c)-\(i).wav\", \"label\": \"\(c)\"}")
+            }
+        }
+        try write(lines.joined(separator: "\n") + "\n", flat + "/metadata.jsonl")
+        let listed = try run(["--data", flat, "--no-shuffle", "-o", root + "/listed"])
+        #expect(listed.status == 0, "\(listed.errors)")
+        #expect(listed.output.contains("8 training files in 2 classes (metadata.jsonl)"))
+        let weights = "/adapter/adapter_model.safetensors"
+        #expect(try bytes(root + "/folder" + weights) == bytes(root + "/listed" + weights))
+
+        // A file listed but absent is skipped by name; a row without a label is an error naming it.
+        try write(lines.joined(separator: "\n") + "\n{\"file_name\": \"clips/gone.wav\", \"label\": \"low\"}\n", flat + "/metadata.jsonl")
+        let gone = try run(["--data", flat, "-o", root + "/gone"])
+        #expect(gone.status == 0 && gone.errors.contains("skipping \(flat)/clips/gone.wav"), "\(gone.errors)")
+        try write(lines.joined(separator: "\n") + "\n{\"file_name\": \"clips/high-0.wav\"}\n", flat + "/metadata.jsonl")
+        let unlabelled = try run(["--data", flat, "-o", root + "/u"])
+        #expect(unlabelled.status == 1 && unlabelled.errors.contains("metadata.jsonl line 9: clips/high-0.wav has no label"), "\(unlabelled.errors)")
+        try FileManager.default.removeItem(atPath: flat + "/metadata.jsonl")
+        try write("file_name,label\nclips/high-0.wav,high\nclips/low-0.wav,\n", flat + "/metadata.csv")
+        let csv = try run(["--data", flat, "-o", root + "/c"])
+        #expect(csv.status == 1 && csv.errors.contains("metadata.csv row 2: clips/low-0.wav has no label"), "\(csv.errors)")
+        try write("name,label\nclips/high-0.wav,high\n", flat + "/metadata.csv")
+        #expect(try run(["--data", flat, "-o", root + "/c"]).errors.contains("no file_name column"))
+        // A validation label the training set lacks.
+        try write("file_name,label\nclips/high-0.wav,high\nclips/low-0.wav,hum\n", flat + "/metadata.csv")
+        let val = try run(["--data", root + "/data", "--val", flat, "-o", root + "/v"])
+        #expect(val.status == 1 && val.errors.contains("clips/low-0.wav has label \"hum\", not one of the training labels (high, low)"), "\(val.errors)")
+        for r in ["u", "c", "v"] { #expect(!FileManager.default.fileExists(atPath: "\(root)/\(r)/adapter")) }
+    }
+
+    @Test func severalLabelsOnAFileMakeAMultiLabelRunScoredByMeanAveragePrecision() throws {
+        let root = try T.dataset()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        // Mixtures of both tones carry both labels (quoted, comma-separated, as FSD50K writes them).
+        var rows = ["file_name,label"]
+        for c in ["high", "low"] { for i in 0..<4 { rows.append("\(c)/\(i).wav,\(c)") } }
+        try FileManager.default.createDirectory(atPath: root + "/data/mix", withIntermediateDirectories: true)
+        for i in 0..<2 {
+            // A tone between the two (the labels, not the sound, are what is under test).
+            try TinyMedia.writeWAV(to: "\(root)/data/mix/\(i).wav", seconds: 0.8, sampleRate: 16000, frequency: 800 + 100 * Double(i))
+            rows.append("mix/\(i).wav,\"high, low\"")
+        }
+        try write(rows.joined(separator: "\n") + "\n", root + "/data/metadata.csv")
+        let r = try run(["--data", root + "/data", "--val", root + "/data", "--lr", "0.02", "-o", root + "/m"], length: ["--epochs", "2"])
+        #expect(r.status == 0, "\(r.errors)")
+        #expect(r.output.contains("10 training files in 2 classes (metadata.csv, multi-label)"))
+        #expect(r.output.contains("validation mAP"))
+        let metrics = try #require(try JSONSerialization.jsonObject(with: bytes(root + "/m/metrics.json")) as? [String: Any])
+        let epochs = try #require(metrics["epochs"] as? [[String: Any]])
+        #expect(epochs.count == 2)
+        let map = try #require(epochs[1]["val_map"] as? Double)
+        #expect(map >= 0.9 && map <= 1, "\(map)")
+        #expect((epochs[1]["val_ap"] as? [Double])?.count == 2)
+        #expect(epochs[1]["val_micro_f1"] is Double && epochs[1]["confusion"] == nil)
+        // The adapter keeps sigmoid scoring: classify gives independent probabilities.
+        let info = try KinoBinary.run(["model", "info", T.ast, "--adapter", root + "/m/adapter"])
+        #expect(info.status == 0 && info.output.contains("sigmoid"), "\(info.output)")
+    }
+
+    @Test func aLinearProbeRunsFromCachedFeaturesWithTheSameLossesAsTheWholeModel() throws {
+        let root = try T.dataset()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let common = ["--data", root + "/data", "--method", "linear", "--no-augment", "--val-split", "0.25"]
+        let cached = try run(common + ["-o", root + "/cached"])
+        #expect(cached.status == 0, "\(cached.errors)")
+        #expect(cached.output.contains("frozen prefix: everything before the head cut ran once per file"))
+        #expect(FileManager.default.fileExists(atPath: root + "/cached/cache/train-head.safetensors"))
+        let whole = try run(common + ["--no-feature-cache", "-o", root + "/whole"])
+        #expect(whole.status == 0 && !whole.output.contains("frozen prefix"), "\(whole.errors)")
+        func losses(_ run: String) throws -> [Double] {
+            try String(contentsOfFile: root + "/" + run + "/train-log.jsonl", encoding: .utf8).split(separator: "\n").map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["loss"] as! Double
+            }
+        }
+        let (a, b) = (try losses("cached"), try losses("whole"))
+        #expect(a.count == 4 && b.count == 4)
+        for (x, y) in zip(a, b) { #expect(abs(x - y) <= 1e-5 * max(1, abs(y)), "\(a) vs \(b)") }
+        // Resuming reads the features back instead of recomputing them, and finishes the run.
+        try FileManager.default.removeItem(atPath: root + "/cached/checkpoint-000004")
+        let resumed = try run(common + ["--resume", "-o", root + "/cached"])
+        #expect(resumed.status == 0, "\(resumed.errors)")
+        #expect(try losses("cached").count == 4 + 2)
     }
 }
 

@@ -1,0 +1,60 @@
+// Per-sample training augmentation on model inputs, drawn from the trainer's per-sample stream.
+import Foundation
+import KinoTensor
+
+public enum Augmentation {
+    /// SpecAugment on one fbank window `[frames, bins]`: one frequency mask of up to 24 bins (at
+    /// most a quarter of them) and one time mask of up to 80 frames (at most a fifth), set to 0 as
+    /// PETL_AST does on normalised features.
+    public static func specAugment(_ x: Tensor, random: inout SplitMix64Source) -> Tensor {
+        var t = x
+        let (frames, bins) = (t.shape[0], t.shape[1])
+        // Modulo draws (not nextInt(below:)): the seed study's runs were made with these.
+        let fw = Int(random.nextUInt64() % UInt64(min(24, bins / 4) + 1))
+        let f0 = Int(random.nextUInt64() % UInt64(max(1, bins - fw + 1)))
+        let tw = Int(random.nextUInt64() % UInt64(min(80, frames / 5) + 1))
+        let t0 = Int(random.nextUInt64() % UInt64(max(1, frames - tw + 1)))
+        for r in 0..<frames {
+            for c in 0..<bins where (c >= f0 && c < f0 + fw) || (r >= t0 && r < t0 + tw) { t.storage[r * bins + c] = 0 }
+        }
+        return t
+    }
+
+    /// Random crop and flip on preprocessed pixels `[…, H, W]` (an image `[C, H, W]` or a clip
+    /// `[T, C, H, W]`): a window of `scale` (80–100% by default) of each side at a random place,
+    /// resized back to H × W bilinearly (pixel centres, as `align_corners = false`), the same
+    /// window in every frame and channel so motion is kept; then a horizontal flip half the time.
+    public static func cropAndFlip(_ x: Tensor, random: inout SplitMix64Source, scale range: ClosedRange<Double> = 0.8...1) -> Tensor {
+        let (h, w) = (x.shape[x.rank - 2], x.shape[x.rank - 1])
+        let scale = range.lowerBound + (range.upperBound - range.lowerBound) * random.nextUniform()
+        let (ch, cw) = (Double(h) * scale, Double(w) * scale)
+        let top = (Double(h) - ch) * random.nextUniform(), left = (Double(w) - cw) * random.nextUniform()
+        let flip = random.nextUInt64() & 1 == 1
+        // Source rows and columns with their weights, shared by every plane.
+        func taps(_ n: Int, _ start: Double, _ extent: Double) -> [(Int, Int, Float)] {
+            (0..<n).map { i in
+                let s = min(max(start + (Double(i) + 0.5) * extent / Double(n) - 0.5, 0), Double(n - 1))
+                let i0 = Int(s)
+                return (i0, min(i0 + 1, n - 1), Float(s - Double(i0)))
+            }
+        }
+        let rows = taps(h, top, ch), columns = taps(w, left, cw)
+        var out = x
+        let plane = h * w
+        x.storage.withUnsafeBufferPointer { src in
+            out.storage.withUnsafeMutableBufferPointer { dst in
+                for p in 0 ..< x.count / plane {
+                    let base = p * plane
+                    for (r, (y0, y1, fy)) in rows.enumerated() {
+                        for (c, (x0, x1, fx)) in columns.enumerated() {
+                            let top = src[base + y0 * w + x0] * (1 - fx) + src[base + y0 * w + x1] * fx
+                            let bottom = src[base + y1 * w + x0] * (1 - fx) + src[base + y1 * w + x1] * fx
+                            dst[base + r * w + (flip ? w - 1 - c : c)] = top * (1 - fy) + bottom * fy
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
