@@ -50,7 +50,7 @@ for method in $METHODS; do
   rm -rf "$run"
   extra=""
   case $method in
-    linear) extra="--no-feature-cache" ;;  # the table's linear row augments every step; LINEAR_CACHED=1 adds the cached-feature row
+    linear) extra="--no-feature-cache" ;;  # the table's linear row augments every step (see the cached-feature row)
     houlsby|pfeiffer|conformer) extra="--reduction 12" ;;  # bottleneck 8 at D = 96, as RR 96 at D = 768
     lora) extra="--rank 8 --alpha 16" ;;
     prompt) extra="--tokens 8" ;;

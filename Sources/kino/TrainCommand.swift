@@ -40,6 +40,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Conformer depthwise kernel size.") var kernelSize = 31
     @Option(help: "Prompt or prefix tokens (default 25 prompts, 24 prefix).") var tokens: Int?
     @Flag(help: "Prompts before the first block only.") var shallow = false
+    @Flag(help: "Factorised encoder: keep the spatial encoder frozen, without adapters (its output is then cached).")
+    var freezeSpatial = false
     @Option(help: "Epochs.") var epochs: Int?
     @Option(help: "Optimiser steps (instead of --epochs).") var steps: Int?
     @Option(help: "Samples per step.") var batchSize = 8
@@ -93,6 +95,7 @@ struct TrainCommand: ParsableCommand {
         s.kernelSize = kernelSize
         if let tokens { s.tokens = tokens }
         s.deep = !shallow
+        if freezeSpatial { s.frozenEncoders = ["spatial."] }
         try s.validate()
         return s
     }

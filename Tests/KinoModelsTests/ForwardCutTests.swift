@@ -63,4 +63,39 @@ import Testing
         try lora.attach(AdapterSpec(method: .lora), random: &random)
         #expect(lora.frozenCut == nil)
     }
+
+    @Test(arguments: [AdapterMethod.full, .bitfit, .houlsby, .conformer])
+    func aFrozenSpatialEncoderGetsNoAdapterAndItsFolderLoadsBack(_ method: AdapterMethod) throws {
+        var model = try load("fe-a")
+        var spec = AdapterSpec(method: method)
+        spec.frozenEncoders = ["spatial."]
+        spec.reduction = 8
+        var random = SplitMix64Source(seed: 3)
+        try model.attach(spec, random: &random)
+        let trainable = model.allParameters.filter(\.isTrainable).map(\.key)
+        #expect(!trainable.isEmpty && trainable.allSatisfy { $0.hasPrefix("temporal.") || $0.hasPrefix("classifier.") }, "\(trainable)")
+        #expect(!model.allParameters.contains { $0.key.hasPrefix("spatial.") && $0.key.contains("adapter") })
+        #expect(model.frozenCut?.name == "spatial")
+        #expect(spec.summary.hasSuffix(", frozen spatial"))
+        guard method != .full else { return }
+        model.visitParameters { p in if p.isTrainable { p.value = random.normal(p.shape, standardDeviation: 0.2) } }
+        let dir = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try AdapterFolder.write(model, spec: spec, base: Fixtures.directory("fe-a"), to: dir + "/adapter")
+        var fresh = try load("fe-a")
+        let loaded = try AdapterFolder.load(dir + "/adapter", into: &fresh)
+        #expect(loaded.spec.frozenEncoders == ["spatial."])
+        let x = try input("fe-a")
+        #expect(try #require(try fresh(x).logits).maxAbsDifference(try #require(try model(x).logits)) == 0)
+    }
+
+    @Test func freezingAnEncoderTheModelLacksOrWithAPEFTTypeIsRefused() throws {
+        var ast = try load("ast-a")
+        var spec = AdapterSpec(method: .houlsby)
+        spec.frozenEncoders = ["spatial."]
+        var random = SplitMix64Source(seed: 0)
+        #expect(throws: ModelError.self) { try ast.attach(spec, random: &random) }
+        spec.method = .lora
+        #expect(throws: ModelError.self) { try spec.validate() }
+    }
 }

@@ -51,9 +51,16 @@ extension KinoModel {
         let dropsDistillation = architecture == "ASTForAudioClassification"
         // PETL_AST's prompt/prefix init bound √(6/(3·p² + D)) with p = 16 (every HF model here).
         let patch: Float = 16, root = checkpointRoot
+        let frozen = spec.frozenEncoders ?? []
+        var prefixes: [String] = []
+        visitEncoders { prefixes.append(Self.encoderPrefix($0)) }
+        if let missing = frozen.first(where: { !prefixes.contains($0) }) {
+            throw ModelError.notAdaptable(architecture: architecture, reason: "it has no encoder \(missing) to freeze (encoders: \(prefixes.map { $0.isEmpty ? "(root)" : $0 }.joined(separator: ", ")))")
+        }
         try visitEncoders { encoder in
             let width = encoder.finalNorm.weight.count
             let prefix = Self.encoderPrefix(encoder)
+            if frozen.contains(prefix) { return }
             for i in encoder.layers.indices {
                 let block = Self.blockPrefix(encoder.layers[i])
                 switch spec.method {
@@ -119,6 +126,7 @@ extension KinoModel {
         case .prompt: unfreeze(matching: KeyPattern("*.prompt_embeddings, *.deep_prompt_embeddings.*, classifier.*"))
         case .prefix: unfreeze(matching: KeyPattern("*.prefix_keys, *.prefix_values, classifier.*"))
         }
+        for prefix in frozen { freeze(matching: KeyPattern(prefix + "*")) }
     }
 
     /// Folds LoRA and IA³ into the base weights: afterwards the model is a plain HF model.

@@ -82,6 +82,11 @@ public struct AdapterSpec: Sendable, Codable, Equatable {
     public var tokens: Int = 25
     /// Deep prompts (one set per block) or only before the first block.
     public var deep = true
+    /// Encoders (by key prefix, `spatial.`) that get no adapter and stay frozen with their
+    /// embeddings, whatever the method: the frozen-spatial recipe for the factorised encoder.
+    /// Recorded in Kino's own adapter files; PEFT's types cannot say it, so LoRA, IA³, prompt and
+    /// prefix tuning refuse it.
+    public var frozenEncoders: [String]?
 
     public init(method: AdapterMethod) {
         self.method = method
@@ -106,21 +111,29 @@ public struct AdapterSpec: Sendable, Codable, Equatable {
         guard reduction >= 1 else { throw bad("reduction must be at least 1") }
         guard kernelSize >= 1, kernelSize % 2 == 1 else { throw bad("kernel size must be odd and positive, not \(kernelSize)") }
         if method == .prompt || method == .prefix { guard tokens >= 1 else { throw bad("need at least one token") } }
+        if let frozen = frozenEncoders, !frozen.isEmpty, [.lora, .ia3, .prompt, .prefix].contains(method) {
+            throw bad("\(method.rawValue) with frozen encoders (\(frozen.joined(separator: ", "))): PEFT's \(method.rawValue) files cannot name one encoder of a model; use full, linear, bitfit, houlsby, pfeiffer or conformer")
+        }
         if method == .ia3, !targets.contains(where: { $0 != .intermediate }) {
             throw bad("IA³ scales key, value, query, attention_output or output layers")
         }
     }
 
+    var frozenSummary: String {
+        guard let frozen = frozenEncoders, !frozen.isEmpty else { return "" }
+        return ", frozen " + frozen.map { $0.hasSuffix(".") ? String($0.dropLast()) : $0 }.joined(separator: ", ")
+    }
+
     /// A one-line description for logs.
     public var summary: String {
         switch method {
-        case .full, .linear, .bitfit: return method.rawValue
+        case .full, .linear, .bitfit: return method.rawValue + frozenSummary
         case .lora: return "lora r=\(rank) alpha=\(alpha)\(rankStabilised ? " rslora" : "") on \(targets.map(\.rawValue).joined(separator: ","))"
         case .ia3: return "ia3 on \(targets.map(\.rawValue).joined(separator: ","))"
         case .houlsby, .pfeiffer:
-            return "\(method.rawValue) reduction \(reduction) \(placement.mode.rawValue)\(placement.residual ? " +residual" : "")"
+            return "\(method.rawValue) reduction \(reduction) \(placement.mode.rawValue)\(placement.residual ? " +residual" : "")" + frozenSummary
         case .conformer:
-            return "conformer reduction \(reduction) k=\(kernelSize) \(placement.mode.rawValue)\(placement.residual ? " +residual" : "")\(conformerAtAttention ? " at both sites" : "")"
+            return "conformer reduction \(reduction) k=\(kernelSize) \(placement.mode.rawValue)\(placement.residual ? " +residual" : "")\(conformerAtAttention ? " at both sites" : "")" + frozenSummary
         case .prompt: return "prompt \(tokens) tokens \(deep ? "deep" : "shallow")"
         case .prefix: return "prefix \(tokens) tokens"
         }
