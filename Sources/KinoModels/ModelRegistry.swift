@@ -12,7 +12,7 @@ public enum ModelRegistry {
     public struct Entry: Sendable {
         /// Prefix of backbone keys in task-model checkpoints (stripped when absent).
         public var keyPrefix: String
-        public var make: @Sendable (_ config: Data, _ weights: CheckpointWeights) throws -> any KinoModel
+        public var make: @Sendable (_ config: Data, _ weights: any WeightSource) throws -> any KinoModel
     }
 
     /// Registered architectures by `model_type`.
@@ -32,6 +32,10 @@ public enum ModelRegistry {
         "audio-spectrogram-transformer": Entry(keyPrefix: "audio_spectrogram_transformer.") { data, weights in
             try ASTForAudioClassification(configuration: JSONDecoder().decode(ASTConfiguration.self, from: data),
                                           weights: weights)
+        },
+        CompactTransformerConfiguration.modelType: Entry(keyPrefix: "") { data, weights in
+            try CompactTransformerForAudioClassification(
+                configuration: JSONDecoder().decode(CompactTransformerConfiguration.self, from: data), weights: weights)
         },
         ViViTFactorisedConfiguration.modelType: Entry(keyPrefix: "") { data, weights in
             try ViViTFactorisedEncoder(
@@ -69,6 +73,22 @@ public enum ModelRegistry {
             return model
         } catch let error as DecodingError {
             throw ModelError.invalidConfiguration(path: directory + "/config.json", reason: describe(error))
+        }
+    }
+
+    /// A model of the architecture `config` describes with freshly initialised weights, for
+    /// training from scratch: ``CompactInitialiser`` for Kino's compact models, HF's normal(0.02)
+    /// init (``RandomWeights``) for the others.
+    /// - Throws: ``ModelError`` for an invalid or unknown configuration.
+    public static func initialise(configuration data: Data, seed: UInt64, path: String = "config.json") throws -> any KinoModel {
+        let type = try modelType(data, directory: (path as NSString).deletingLastPathComponent)
+        guard let entry = entries[type] else { throw ModelError.unknownModelType(type, known: entries.keys.sorted()) }
+        let source: any WeightSource = type == CompactTransformerConfiguration.modelType
+            ? CompactInitialiser(seed: seed) : RandomWeights(seed: seed)
+        do {
+            return try ModelError.funnel { try entry.make(data, source) }
+        } catch let error as DecodingError {
+            throw ModelError.invalidConfiguration(path: path, reason: describe(error))
         }
     }
 
