@@ -9,7 +9,7 @@ files = [(c, os.path.join(D, c, f)) for c in sorted(os.listdir(D)) if os.path.is
 def top(args):
     out = subprocess.run([K, "classify", args[1], "--top-k", "1", "--json", "--threads", "1"] + args[2], capture_output=True, text=True).stdout
     return args[0], json.loads(out.strip().split("\n")[-1])["labels"][0]["label"]
-for m in ["linear", "full", "full-lr1e-3", "bitfit", "lora", "ia3", "houlsby", "pfeiffer", "conformer", "prompt", "prefix"]:
+for m in ["linear", "linear-cached", "full", "full-lr1e-3", "bitfit", "lora", "ia3", "houlsby", "pfeiffer", "conformer", "prompt", "prefix"]:
     run = f"{W}/adapt-{m}"
     extra = ["--model", f"{run}/model"] if m.startswith("full") else ["--model", f"{W}/pretrain/model", "--adapter", f"{run}/adapter"]
     with cf.ThreadPoolExecutor(2) as ex:
