@@ -117,6 +117,10 @@ import KinoTestSupport
         let before = residentMemory()
         for _ in 0..<1000 { try cycle() }
         let grown = residentMemory() - before
-        #expect(grown < 8 << 20, "resident memory grew by \(grown / 1024) KiB over 1000 cycles")
+        // Resident memory is the whole test process's, and other suites run beside this one, so
+        // their allocator growth counts too (9.4 MiB seen on a loaded 2-core machine). A leaked
+        // decoder or image (each ≥ 100 KiB: contexts, I/O buffers, the picture) would add
+        // ≥ 100 MiB over 1000 cycles, so 32 MiB still separates a leak from that noise.
+        #expect(grown < 32 << 20, "resident memory grew by \(grown / 1024) KiB over 1000 cycles")
     }
 }
