@@ -42,9 +42,10 @@ enum ModelKinds {
         }
 
     static let ast = StageKind(
-        name: "ast", summary: "Top-k labels of AST windows from a spectrogram stage, with an AST checkpoint.",
+        name: "ast", summary: "Top-k labels of AST windows from a spectrogram stage, with an AST or Kino compact-transformer (kino-cct) checkpoint.",
         inputs: "spectrogram", output: "event", options: ClassifierOptions.self) { o, c in
-            let model = try load(o, stage: c.id, accepting: [ASTForAudioClassification.self], what: "an AST")
+            let model = try load(o, stage: c.id, accepting: [ASTForAudioClassification.self, CompactTransformerForAudioClassification.self],
+                                 what: "an AST or kino-cct")
             return AudioClassifierStage(id: c.id, model: model, topK: o.topK, batch: o.batch, average: o.average,
                                         summary: o.summary)
         }

@@ -52,7 +52,7 @@ public struct ASTConfiguration: Codable, Sendable, Equatable {
 
 /// `ASTForAudioClassification`: overlapping spectrogram patches, CLS and distillation tokens,
 /// encoder, and a head on their mean (layer norm, then linear). AudioSet heads are multi-label.
-public struct ASTForAudioClassification: KinoModel {
+public struct ASTForAudioClassification: FbankClassifier {
     public internal(set) var configuration: ASTConfiguration
     public var clsToken: Parameter
     public var distillationToken: Parameter
@@ -106,6 +106,8 @@ public struct ASTForAudioClassification: KinoModel {
     public var architecture: String { "ASTForAudioClassification" }
     public var inputName: String { "input_values" }
     public var sampleShape: [Int] { [configuration.maximumLength, configuration.numberOfMelBins] }
+    public var windowFrames: Int { configuration.maximumLength }
+    public var melBins: Int { configuration.numberOfMelBins }
     /// Sigmoid (AudioSet is multi-label) unless the config's `problem_type` says single-label.
     public var scoring: LabelScoring { configuration.common.scoring(default: .sigmoid) }
     public func configurationJSON() throws -> Data { try encodeConfiguration(configuration) }

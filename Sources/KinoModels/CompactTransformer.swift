@@ -77,7 +77,7 @@ public struct TokenizerConvolution: ParameterContainer, Sendable {
 /// `layernorm.*`, `pooler.attention.weight` `[1, D]`, `classifier.*`. CCT's pooling layer is
 /// `nn.Linear(D, 1)`; its bias adds one constant to every score, which the softmax removes, so it
 /// never gets a gradient and Kino leaves it out.
-public struct CompactTransformerForAudioClassification: KinoModel {
+public struct CompactTransformerForAudioClassification: FbankClassifier {
     public internal(set) var configuration: CompactTransformerConfiguration
     public var tokenizer: [TokenizerConvolution]
     public var positionEmbeddings: Parameter
@@ -133,6 +133,8 @@ public struct CompactTransformerForAudioClassification: KinoModel {
     public var architecture: String { "CompactTransformerForAudioClassification" }
     public var inputName: String { "input_values" }
     public var sampleShape: [Int] { [configuration.maximumLength, configuration.numberOfMelBins] }
+    public var windowFrames: Int { configuration.maximumLength }
+    public var melBins: Int { configuration.numberOfMelBins }
     public var scoring: LabelScoring { configuration.common.scoring(default: .softmax) }
     public func configurationJSON() throws -> Data { try encodeConfiguration(configuration) }
 

@@ -17,6 +17,16 @@ public struct ModelOutput: Sendable {
     }
 }
 
+/// A classifier of log-mel filterbank windows `[frames, bins]`, computed as AST's feature
+/// extractor computes them (16 kHz Kaldi fbank, AudioSet mean and standard deviation): AST and
+/// Kino's compact transformer take the same `input_values`.
+public protocol FbankClassifier: KinoModel {
+    /// Frames per window (`max_length`).
+    var windowFrames: Int { get }
+    /// Mel bins (`num_mel_bins`).
+    var melBins: Int { get }
+}
+
 /// How scores are turned into probabilities: one class per input (ImageNet, Kinetics) or
 /// independent labels (AudioSet).
 public enum LabelScoring: String, Sendable {

@@ -48,7 +48,7 @@ struct ClassifyCommand: ParsableCommand {
         if let threads { Parallelism.workers = threads }
         do {
             let network = try loadAdapted(base: ModelRegistry.load(directory: model), adapter: adapter).model
-            if let ast = network as? ASTForAudioClassification {
+            if let ast = network as? any FbankClassifier {
                 try classifyAudio(ast)
                 return
             }
@@ -84,11 +84,11 @@ struct ClassifyCommand: ParsableCommand {
     }
 
     /// AST over fbank windows of the whole file's audio.
-    private func classifyAudio(_ network: ASTForAudioClassification) throws {
+    private func classifyAudio(_ network: any FbankClassifier) throws {
         let (audio, health) = try AudioDecoder.decodeAllReporting(path: file, sampleRate: 16000, mono: true)
         var options = ASTFeatureExtractor.Options()
-        options.maxLength = network.configuration.maximumLength
-        options.numMelBins = network.configuration.numberOfMelBins
+        options.maxLength = network.windowFrames
+        options.numMelBins = network.melBins
         let extractor = try ASTFeatureExtractor(options: options)
         let hopFrames = hop.map { max(1, Int(($0 * 100).rounded())) } ?? options.maxLength
         let windows = extractor.windows(audio.samples, hopFrames: hopFrames)

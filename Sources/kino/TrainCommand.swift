@@ -315,7 +315,7 @@ struct TrainCommand: ParsableCommand {
 
     /// SpecAugment for AST's fbank windows, a random crop and flip for images and clips.
     static func augmentation<M: KinoModel>(for model: M) -> @Sendable (Tensor, inout SplitMix64Source) -> Tensor {
-        if model is ASTForAudioClassification { return { x, random in Augmentation.specAugment(x, random: &random) } }
+        if model is any FbankClassifier { return { x, random in Augmentation.specAugment(x, random: &random) } }
         return { x, random in Augmentation.cropAndFlip(x, random: &random) }
     }
 

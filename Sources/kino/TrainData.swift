@@ -167,12 +167,12 @@ struct InputMaker {
     var modelDirectory: String
 
     func input(for path: String) throws -> Tensor {
-        if let ast = model as? ASTForAudioClassification {
+        if let ast = model as? any FbankClassifier {
             let (audio, health) = try AudioDecoder.decodeAllReporting(path: path, sampleRate: 16000, mono: true)
             if health.isDamaged { throw TrainDataError("\(path): damaged (\(health.description))") }
             var options = ASTFeatureExtractor.Options()
-            options.maxLength = ast.configuration.maximumLength
-            options.numMelBins = ast.configuration.numberOfMelBins
+            options.maxLength = ast.windowFrames
+            options.numMelBins = ast.melBins
             let windows = try ASTFeatureExtractor(options: options).windows(audio.samples, hopFrames: options.maxLength)
             guard let first = windows.first else { throw TrainDataError("\(path): no audio") }
             return Tensor(shape: ast.sampleShape, values: first.features.values)
