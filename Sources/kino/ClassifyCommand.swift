@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KinoDSP
+import KinoGraph
 import KinoMedia
 import KinoModels
 import KinoTensor
@@ -20,7 +21,8 @@ struct ClassifyCommand: ParsableCommand {
             """)
 
     @Argument(help: "The video file.") var file: String
-    @Option(help: "The model folder (config.json + model.safetensors).") var model: String
+    @Option(help: "The model folder (config.json + model.safetensors). Without it, the models shipped in models/ label the file's audio (kino-sounds) and video (kino-motion) streams.")
+    var model: String?
     @Option(help: "An adapter folder (adapter_config.json + adapter_model.safetensors, PEFT's or kino train's) to attach.")
     var adapter: String?
     @Option(name: .customLong("top-k"), help: "Labels to print per window and overall.") var topK = 5
@@ -47,32 +49,8 @@ struct ClassifyCommand: ParsableCommand {
         BLAS.useSingleThread()
         if let threads { Parallelism.workers = threads }
         do {
-            let network = try loadAdapted(base: ModelRegistry.load(directory: model), adapter: adapter).model
-            if let ast = network as? any FbankClassifier {
-                try classifyAudio(ast)
-                return
-            }
-            let decoder = try VideoDecoder(path: file, options: VideoDecodeOptions(layout: .rgb24))
-            let index = try decoder.frameIndex()
-            guard index.count > 0 else { throw ValidationError("\(file) has no video frames") }
-            let windows = plan(network, frames: index.count, rate: index)
-            var rows: [[Float]] = []
-            for group in stride(from: 0, to: windows.count, by: batch) {
-                let part = Array(windows[group ..< min(windows.count, group + batch)])
-                let input = try batchTensor(part, network: network, decoder: decoder)
-                guard let logits = try network(input).logits else {
-                    throw ValidationError("\(model) is a backbone without a classification head")
-                }
-                for (window, probabilities) in zip(part, network.probabilities(logits)) {
-                    rows.append(probabilities)
-                    report(window: window, labels: network.topLabels(probabilities, k: topK), index: index)
-                }
-            }
-            summarise(network, rows)
-            // Random access reads chosen frames only: how far it got says nothing of the file.
-            var health = decoder.health
-            health.expectedSeconds = nil
-            try Self.refuseCleanSuccess(file, health)
+            guard let model else { return try classifyWithShippedModels() }
+            try classify(with: ModelRegistry.load(directory: model), directory: model, name: nil)
         } catch let error as ExitCode {
             throw error
         } catch let error as ValidationError {
@@ -83,8 +61,60 @@ struct ClassifyCommand: ParsableCommand {
         }
     }
 
+    /// The shipped models for the streams the file has: sounds for audio, camera motion for video.
+    func classifyWithShippedModels() throws {
+        if adapter != nil { throw ValidationError("--adapter needs --model (the base the adapter was trained on)") }
+        let info = try MediaProbe.probe(file, scanPackets: false)
+        let library = ModelLibrary.standard()
+        var ran = 0
+        var missing: [String] = []
+        for (name, present) in [(ModelLibrary.motion, info.video != nil), (ModelLibrary.sounds, info.audio != nil)] where present {
+            guard let directory = library.directory(for: name) else { missing.append(name); continue }
+            if !json { print("\(name) (\(directory)):") }
+            try classify(with: ModelRegistry.load(directory: directory), directory: directory, name: name)
+            ran += 1
+        }
+        for name in missing { printWarning("\(file): no shipped \(name) model (searched \(library.directories.joined(separator: ", "))); its stream is not labelled") }
+        if ran == 0 {
+            throw CommandError(info.video == nil && info.audio == nil ? "\(file) has no audio or video stream"
+                               : "no shipped model for the streams of \(file); give --model")
+        }
+    }
+
+    /// Labels the file with one model (`name`, when it is a shipped one, goes into JSON lines).
+    func classify(with base: any KinoModel, directory: String, name: String?) throws {
+        do {
+            let network = try loadAdapted(base: base, adapter: name == nil ? adapter : nil).model
+            if let ast = network as? any FbankClassifier {
+                try classifyAudio(ast, name: name)
+                return
+            }
+            let decoder = try VideoDecoder(path: file, options: VideoDecodeOptions(layout: .rgb24))
+            let index = try decoder.frameIndex()
+            guard index.count > 0 else { throw ValidationError("\(file) has no video frames") }
+            let windows = plan(network, frames: index.count, rate: index)
+            var rows: [[Float]] = []
+            for group in stride(from: 0, to: windows.count, by: batch) {
+                let part = Array(windows[group ..< min(windows.count, group + batch)])
+                let input = try batchTensor(part, network: network, decoder: decoder, directory: directory)
+                guard let logits = try network(input).logits else {
+                    throw ValidationError("\(name ?? model ?? base.architecture) is a backbone without a classification head")
+                }
+                for (window, probabilities) in zip(part, network.probabilities(logits)) {
+                    rows.append(probabilities)
+                    report(window: window, labels: network.topLabels(probabilities, k: topK), index: index, model: name)
+                }
+            }
+            summarise(network, rows, model: name)
+            // Random access reads chosen frames only: how far it got says nothing of the file.
+            var health = decoder.health
+            health.expectedSeconds = nil
+            try Self.refuseCleanSuccess(file, health)
+        }
+    }
+
     /// AST over fbank windows of the whole file's audio.
-    private func classifyAudio(_ network: any FbankClassifier) throws {
+    private func classifyAudio(_ network: any FbankClassifier, name: String?) throws {
         let (audio, health) = try AudioDecoder.decodeAllReporting(path: file, sampleRate: 16000, mono: true)
         var options = ASTFeatureExtractor.Options()
         options.maxLength = network.windowFrames
@@ -100,10 +130,10 @@ struct ClassifyCommand: ParsableCommand {
             for (window, probabilities) in zip(part, network.probabilities(logits)) {
                 rows.append(probabilities)
                 print(line(start: audio.seconds + window.startTime, end: audio.seconds + window.endTime, frames: nil,
-                           labels: network.topLabels(probabilities, k: topK)))
+                           labels: network.topLabels(probabilities, k: topK), model: name))
             }
         }
-        summarise(network, rows)
+        summarise(network, rows, model: name)
         try Self.refuseCleanSuccess(file, health)
     }
 
@@ -135,10 +165,10 @@ struct ClassifyCommand: ParsableCommand {
     }
 
     /// `[B] + sampleShape` for the windows, preprocessed as the architecture's reference does.
-    private func batchTensor(_ windows: [[Int]], network: any KinoModel, decoder: VideoDecoder) throws -> Tensor {
+    private func batchTensor(_ windows: [[Int]], network: any KinoModel, decoder: VideoDecoder, directory: String) throws -> Tensor {
         let size = network.sampleShape.last!
         if network is ViTForImageClassification {
-            let config = try ImageProcessorConfiguration.load(directory: model, imageSize: size)
+            let config = try ImageProcessorConfiguration.load(directory: directory, imageSize: size)
             let images = try windows.map { try image(decoder.frame(at: $0[0])) }
             return ImagePreprocessor(configuration: config).pixelValues(images)
         }
@@ -154,30 +184,32 @@ struct ClassifyCommand: ParsableCommand {
         RGB8Image(width: frame.width, height: frame.height, pixels: frame.bytes)
     }
 
-    private func report(window: [Int], labels: [LabelScore], index: FrameIndex) {
+    private func report(window: [Int], labels: [LabelScore], index: FrameIndex, model: String?) {
         let start = index.seconds(window.first!)
         let last = window.last!
         let end = last + 1 < index.count ? index.seconds(last + 1) : index.seconds(last) + index.timeBase.seconds(max(0, index.entries[last].duration))
-        print(line(start: start, end: end, frames: window, labels: labels))
+        print(line(start: start, end: end, frames: window, labels: labels, model: model))
     }
 
     /// One window's line, text or JSON.
-    private func line(start: Double, end: Double, frames: [Int]?, labels: [LabelScore]) -> String {
+    private func line(start: Double, end: Double, frames: [Int]?, labels: [LabelScore], model: String?) -> String {
         if json {
             let entries = labels.map { #"{"label":\#(quoted($0.label)),"score":\#($0.score)}"# }
             let framesField = frames.map { #""frames":\#($0),"# } ?? ""
-            return #"{"start":\#(start),"end":\#(end),\#(framesField)"labels":[\#(entries.joined(separator: ","))]}"#
+            let modelField = model.map { #""model":\#(quoted($0)),"# } ?? ""
+            return #"{\#(modelField)"start":\#(start),"end":\#(end),\#(framesField)"labels":[\#(entries.joined(separator: ","))]}"#
         }
         let text = labels.map { $0.label + " " + String(format: "%.3f", $0.score) }.joined(separator: ", ")
         return String(format: "%8.3f–%8.3f s  ", start, end) + text
     }
 
     /// The mean of every window's probabilities, top-k.
-    private func summarise(_ network: any KinoModel, _ rows: [[Float]]) {
+    private func summarise(_ network: any KinoModel, _ rows: [[Float]], model: String?) {
         let overall = network.topLabels(meanProbabilities(rows), k: topK)
         if json {
             let entries = overall.map { #"{"label":\#(quoted($0.label)),"score":\#($0.score)}"# }
-            print(#"{"summary":true,"windows":\#(rows.count),"labels":[\#(entries.joined(separator: ","))]}"#)
+            let modelField = model.map { #""model":\#(quoted($0)),"# } ?? ""
+            print(#"{\#(modelField)"summary":true,"windows":\#(rows.count),"labels":[\#(entries.joined(separator: ","))]}"#)
         } else {
             print("overall (\(rows.count) windows, mean \(network.scoring.rawValue) probability):")
             for entry in overall { print("  " + String(format: "%.4f", entry.score) + "  " + entry.label) }

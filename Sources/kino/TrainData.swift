@@ -154,6 +154,9 @@ struct LabelledSet {
     }
 }
 
+/// A plain runtime error of a command (printed as its message, exit status 1).
+typealias CommandError = TrainDataError
+
 struct TrainDataError: Error, LocalizedError {
     var message: String
     init(_ message: String) { self.message = message }
