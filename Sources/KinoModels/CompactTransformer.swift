@@ -46,17 +46,9 @@ public struct CompactTransformerConfiguration: Codable, Sendable, Equatable {
         try c.encode(tokenizerStride, forKey: .tokenizerStride)
     }
 
-    var geometry: ConvolutionGeometry {
-        ConvolutionGeometry(stride: [tokenizerStride, tokenizerStride], padding: [tokenizerKernel / 2, tokenizerKernel / 2])
-    }
-
-    /// The token grid (mel bins × frames after the tokeniser).
+    /// The token grid (mel bins × frames after the tokenizer).
     public var grid: [Int] {
-        var size = [numberOfMelBins, maximumLength]
-        for _ in tokenizerChannels {
-            size = size.map { ($0 + 2 * (tokenizerKernel / 2) - tokenizerKernel) / tokenizerStride + 1 }
-        }
-        return size
+        CompactStream.grid([numberOfMelBins, maximumLength], layers: tokenizerChannels.count, kernel: tokenizerKernel, stride: tokenizerStride)
     }
 }
 
@@ -71,19 +63,96 @@ public struct TokenizerConvolution: ParameterContainer, Sendable {
     }
 }
 
-/// The CCT classifier of fbank windows `[frames, bins]` (the same `input_values` as AST).
+/// A compact transformer over one image-like input `[N, C, H, W]`: the convolutional tokenizer,
+/// a learned position table, pre-norm blocks with a final norm, and sequence pooling. The audio
+/// model is one stream over a spectrogram; the video model runs one over every tubelet.
 ///
-/// Keys: `tokenizer.{i}.*`, `embeddings.position_embeddings` `[1, N, D]`, `encoder.layer.{i}.*`,
-/// `layernorm.*`, `pooler.attention.weight` `[1, D]`, `classifier.*`. CCT's pooling layer is
-/// `nn.Linear(D, 1)`; its bias adds one constant to every score, which the softmax removes, so it
-/// never gets a gradient and Kino leaves it out.
-public struct CompactTransformerForAudioClassification: FbankClassifier {
-    public internal(set) var configuration: CompactTransformerConfiguration
+/// Keys under `root`: `tokenizer.{i}.*`, `embeddings.position_embeddings` `[1, N, D]`,
+/// `encoder.layer.{i}.*`, `layernorm.*`, `pooler.attention.weight` `[1, D]`.
+public struct CompactStream: ParameterContainer, Sendable {
     public var tokenizer: [TokenizerConvolution]
     public var positionEmbeddings: Parameter
     public var encoder: TransformerEncoder
-    /// Sequence pooling's scoring weights `[1, D]`.
+    /// Sequence pooling's scoring weights `[1, D]`. CCT's pooling layer is `nn.Linear(D, 1)`; its
+    /// bias adds one constant to every score, which the softmax removes, so it never gets a
+    /// gradient and Kino leaves it out.
     public var poolWeight: Parameter
+    public let geometry: ConvolutionGeometry
+    /// The token grid after the tokenizer.
+    public let grid: [Int]
+
+    /// The grid `extent` leaves after `layers` convolutions of `kernel`, `stride`, padding ⌊k/2⌋.
+    static func grid(_ extent: [Int], layers: Int, kernel: Int, stride: Int) -> [Int] {
+        var size = extent
+        for _ in 0..<layers { size = size.map { ($0 + 2 * (kernel / 2) - kernel) / stride + 1 } }
+        return size
+    }
+
+    static func load(_ source: any WeightSource, root: String, inputChannels: Int, channels: [Int], kernel: Int, stride: Int,
+                     extent: [Int], shape: EncoderShape, layersField: String = "num_hidden_layers") throws -> CompactStream {
+        let d = shape.hiddenSize
+        guard !channels.isEmpty, channels.allSatisfy({ $0 > 0 }), channels.last == d else {
+            throw ModelError.invalidConfiguration(path: "config.json",
+                                                  reason: "tokenizer_channels \(channels) must be positive and end at hidden_size \(d)")
+        }
+        try ConfigurationCheck.atLeast(1, kernel, "tokenizer_kernel")
+        try ConfigurationCheck.atLeast(1, stride, "tokenizer_stride")
+        let grid = Self.grid(extent, layers: channels.count, kernel: kernel, stride: stride)
+        guard grid.allSatisfy({ $0 > 0 }) else {
+            throw ModelError.invalidConfiguration(path: "config.json", reason: "the tokenizer leaves no token from \(extent)")
+        }
+        let tokens = try ConfigurationCheck.tokens(prefix: 0, grid: grid, fields: "the input size and the tokenizer")
+        var previous = inputChannels
+        var convs: [TokenizerConvolution] = []
+        for (i, out) in channels.enumerated() {
+            convs.append(try ModelError.funnel {
+                TokenizerConvolution(weight: try source.parameter(root + "tokenizer.\(i).weight", shape: [out, previous, kernel, kernel], role: .matrix),
+                                     bias: try source.parameter(root + "tokenizer.\(i).bias", shape: [out], role: .bias))
+            })
+            previous = out
+        }
+        return try ModelError.funnel {
+            CompactStream(tokenizer: convs,
+                          positionEmbeddings: try source.parameter(root + "embeddings.position_embeddings", shape: [1, tokens, d], role: .embedding),
+                          encoder: try TransformerEncoder.load(source, root: root, shape: shape, layersField: layersField),
+                          poolWeight: try source.parameter(root + "pooler.attention.weight", shape: [1, d], role: .matrix),
+                          geometry: ConvolutionGeometry(stride: [stride, stride], padding: [kernel / 2, kernel / 2]),
+                          grid: grid)
+        }
+    }
+
+    public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        for i in tokenizer.indices { try tokenizer[i].visitParameters(body) }
+        try body(&positionEmbeddings)
+        try encoder.visitParameters(body)
+        try body(&poolWeight)
+    }
+
+    /// The encoder's output `[N, L, D]` (tokens row-major over the grid) and the pool `[N, D]`.
+    public func callAsFunction<C: ConvolutionContext>(_ input: C.Value, _ c: inout C) -> (hidden: C.Value, pooled: C.Value) {
+        var x = input
+        for conv in tokenizer {
+            x = c.activation(c.convolution2D(x, weight: c.parameter(conv.weight), bias: c.parameter(conv.bias), geometry), .relu)
+        }
+        let shape = c.tensor(x).shape
+        let (n, d) = (shape[0], shape[1])
+        let tokens = c.transposeLastTwo(c.reshape(x, [n, d, grid.reduce(1, *)]))
+        let hidden = encoder(c.add(tokens, c.parameter(positionEmbeddings)), &c)
+        // Sequence pooling as one-head attention whose single query is w·√D: the same weights.
+        let query = c.reshape(c.scale(c.parameter(poolWeight), by: Float(d).squareRoot()), [1, 1, d])
+        let queries = c.add(c.constant(Tensor(zeros: [n, 1, d])), query)
+        return (hidden, c.reshape(c.attention(query: queries, key: hidden, value: hidden, heads: 1), [n, d]))
+    }
+}
+
+/// The CCT classifier of fbank windows `[frames, bins]` (the same `input_values` as AST): one
+/// ``CompactStream`` over the spectrogram as a one-channel image (frequency the height, time the
+/// width, as AST), then a linear head on the pool.
+///
+/// Keys: the stream's at the root, and `classifier.*`.
+public struct CompactTransformerForAudioClassification: FbankClassifier {
+    public internal(set) var configuration: CompactTransformerConfiguration
+    public var stream: CompactStream
     public var classifier: Linear
     public internal(set) var labels: [String]
     public var unusedKeys: [String] = []
@@ -92,42 +161,17 @@ public struct CompactTransformerForAudioClassification: FbankClassifier {
     public init(configuration: CompactTransformerConfiguration, weights source: any WeightSource) throws {
         let c = configuration, d = c.common.hiddenSize
         try c.common.validate(path: "config.json")
-        guard !c.tokenizerChannels.isEmpty, c.tokenizerChannels.allSatisfy({ $0 > 0 }), c.tokenizerChannels.last == d else {
-            throw ModelError.invalidConfiguration(path: "config.json",
-                                                  reason: "tokenizer_channels \(c.tokenizerChannels) must be positive and end at hidden_size \(d)")
-        }
-        try ConfigurationCheck.atLeast(1, c.tokenizerKernel, "tokenizer_kernel")
-        try ConfigurationCheck.atLeast(1, c.tokenizerStride, "tokenizer_stride")
         try ConfigurationCheck.atLeast(1, c.maximumLength, "max_length")
         try ConfigurationCheck.atLeast(1, c.numberOfMelBins, "num_mel_bins")
-        guard c.grid.allSatisfy({ $0 > 0 }) else {
-            throw ModelError.invalidConfiguration(path: "config.json",
-                                                  reason: "the tokenizer leaves no token from \(c.numberOfMelBins)×\(c.maximumLength)")
-        }
-        let tokens = try ConfigurationCheck.tokens(prefix: 0, grid: c.grid, fields: "num_mel_bins \(c.numberOfMelBins), max_length \(c.maximumLength) and the tokenizer")
         let n = try c.common.labelCount(head: "classifier.weight", in: source)
         self.configuration = c
         labels = c.common.labels
         guard !labels.isEmpty else {
             throw ModelError.invalidConfiguration(path: "config.json", reason: "CompactTransformerForAudioClassification needs id2label")
         }
-        var channels = 1
-        var convs: [TokenizerConvolution] = []
-        for (i, out) in c.tokenizerChannels.enumerated() {
-            let k = c.tokenizerKernel
-            convs.append(try ModelError.funnel {
-                TokenizerConvolution(weight: try source.parameter("tokenizer.\(i).weight", shape: [out, channels, k, k], role: .matrix),
-                                     bias: try source.parameter("tokenizer.\(i).bias", shape: [out], role: .bias))
-            })
-            channels = out
-        }
-        tokenizer = convs
-        (positionEmbeddings, encoder, poolWeight, classifier) = try ModelError.funnel {
-            (try source.parameter("embeddings.position_embeddings", shape: [1, tokens, d], role: .embedding),
-             try TransformerEncoder.load(source, shape: c.common.encoderShape),
-             try source.parameter("pooler.attention.weight", shape: [1, d], role: .matrix),
-             try Linear.load(source, "classifier", input: d, output: n, prefixed: false))
-        }
+        stream = try CompactStream.load(source, root: "", inputChannels: 1, channels: c.tokenizerChannels, kernel: c.tokenizerKernel,
+                                        stride: c.tokenizerStride, extent: [c.numberOfMelBins, c.maximumLength], shape: c.common.encoderShape)
+        classifier = try ModelError.funnel { try Linear.load(source, "classifier", input: d, output: n, prefixed: false) }
     }
 
     public var architecture: String { "CompactTransformerForAudioClassification" }
@@ -139,7 +183,7 @@ public struct CompactTransformerForAudioClassification: FbankClassifier {
     public func configurationJSON() throws -> Data { try encodeConfiguration(configuration) }
 
     public mutating func visitEncoders(_ body: (inout TransformerEncoder) throws -> Void) rethrows {
-        try body(&encoder)
+        try body(&stream.encoder)
     }
 
     public mutating func replaceHead(labels: [String], multiLabel: Bool, random: inout SplitMix64Source) throws {
@@ -149,40 +193,18 @@ public struct CompactTransformerForAudioClassification: FbankClassifier {
     }
 
     public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
-        for i in tokenizer.indices { try tokenizer[i].visitParameters(body) }
-        try body(&positionEmbeddings)
-        try encoder.visitParameters(body)
-        try body(&poolWeight)
+        try stream.visitParameters(body)
         try classifier.visitParameters(body)
     }
 
-    /// Tokens `[B, N, D]` (frequency-major) from `[B, T, F]` windows.
-    func tokens<C: ConvolutionContext>(_ features: C.Value, in c: inout C) -> C.Value {
+    /// `lastHiddenState` is the encoder's output `[B, N, D]` (frequency-major), `pooled` the
+    /// sequence pool.
+    public func forward<C: ConvolutionContext>(_ features: C.Value, in c: inout C) -> ModelValues<C.Value> {
         let cfg = configuration
         let b = c.tensor(features).shape[0]
-        // [B, T, F] → [B, 1, F, T]: frequency is the image height, time the width, as AST.
-        var x = c.reshape(c.transposeLastTwo(features), [b, 1, cfg.numberOfMelBins, cfg.maximumLength])
-        for conv in tokenizer {
-            x = c.activation(c.convolution2D(x, weight: c.parameter(conv.weight), bias: c.parameter(conv.bias), cfg.geometry), .relu)
-        }
-        let n = cfg.grid[0] * cfg.grid[1]
-        return c.transposeLastTwo(c.reshape(x, [b, cfg.common.hiddenSize, n]))
-    }
-
-    /// Sequence pooling: the tokens weighted by softmax(x·w) over the sequence, `[B, D]`. Run
-    /// as one-head attention whose single query is `w·√D`, which gives the same weights.
-    func pool<C: ConvolutionContext>(_ hidden: C.Value, in c: inout C) -> C.Value {
-        let shape = c.tensor(hidden).shape
-        let (b, d) = (shape[0], shape[2])
-        let query = c.reshape(c.scale(c.parameter(poolWeight), by: Float(d).squareRoot()), [1, 1, d])
-        let queries = c.add(c.constant(Tensor(zeros: [b, 1, d])), query)
-        return c.reshape(c.attention(query: queries, key: hidden, value: hidden, heads: 1), [b, d])
-    }
-
-    /// `lastHiddenState` is the encoder's output `[B, N, D]`, `pooled` the sequence pool.
-    public func forward<C: ConvolutionContext>(_ features: C.Value, in c: inout C) -> ModelValues<C.Value> {
-        let hidden = encoder(c.add(tokens(features, in: &c), c.parameter(positionEmbeddings)), &c)
-        let pooled = pool(hidden, in: &c)
+        // [B, T, F] → [B, 1, F, T].
+        let image = c.reshape(c.transposeLastTwo(features), [b, 1, cfg.numberOfMelBins, cfg.maximumLength])
+        let (hidden, pooled) = stream(image, &c)
         return ModelValues(logits: classifier(pooled, &c), lastHiddenState: hidden, pooled: pooled)
     }
 
