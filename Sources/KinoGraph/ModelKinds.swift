@@ -32,11 +32,12 @@ enum ModelKinds {
     }
 
     static let vivit = StageKind(
-        name: "vivit", summary: "Top-k labels of video clips from a ViViT or ViViT factorised-encoder checkpoint.",
+        name: "vivit", summary: "Top-k labels of video clips from a ViViT, ViViT factorised-encoder or Kino compact video (kino-cct-video) checkpoint.",
         inputs: "clip", output: "event", options: VivitOptions.self) { v, c in
             let o = v.common
-            let model = try load(o, stage: c.id, accepting: [VivitForVideoClassification.self, ViViTFactorisedEncoder.self],
-                                 what: "a ViViT or ViViT factorised-encoder")
+            let model = try load(o, stage: c.id, accepting: [VivitForVideoClassification.self, ViViTFactorisedEncoder.self,
+                                                             CompactVideoTransformer.self],
+                                 what: "a ViViT, ViViT factorised-encoder or kino-cct-video")
             return VideoClassifierStage(id: c.id, model: model, topK: o.topK, batch: o.batch, average: o.average,
                                         summary: o.summary, range: o.pixelRange)
         }

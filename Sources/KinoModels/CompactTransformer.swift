@@ -242,7 +242,7 @@ public final class CompactInitialiser: WeightSource {
         case .normScale: return Tensor(repeating: 1, shape: shape)
         case .embedding: return random.normal(shape, standardDeviation: 0.2)
         case .matrix:
-            if key.hasPrefix("tokenizer.") {
+            if key.hasPrefix("tokenizer.") || key.contains(".tokenizer.") {
                 let fanIn = shape.dropFirst().reduce(1, *)
                 return random.normal(shape, standardDeviation: (2 / Float(fanIn)).squareRoot())
             }

@@ -37,6 +37,9 @@ public enum ModelRegistry {
             try CompactTransformerForAudioClassification(
                 configuration: JSONDecoder().decode(CompactTransformerConfiguration.self, from: data), weights: weights)
         },
+        CompactVideoConfiguration.modelType: Entry(keyPrefix: "") { data, weights in
+            try CompactVideoTransformer(configuration: JSONDecoder().decode(CompactVideoConfiguration.self, from: data), weights: weights)
+        },
         ViViTFactorisedConfiguration.modelType: Entry(keyPrefix: "") { data, weights in
             try ViViTFactorisedEncoder(
                 configuration: JSONDecoder().decode(ViViTFactorisedConfiguration.self, from: data), weights: weights)
@@ -83,7 +86,7 @@ public enum ModelRegistry {
     public static func initialise(configuration data: Data, seed: UInt64, path: String = "config.json") throws -> any KinoModel {
         let type = try modelType(data, directory: (path as NSString).deletingLastPathComponent)
         guard let entry = entries[type] else { throw ModelError.unknownModelType(type, known: entries.keys.sorted()) }
-        let source: any WeightSource = type == CompactTransformerConfiguration.modelType
+        let source: any WeightSource = [CompactTransformerConfiguration.modelType, CompactVideoConfiguration.modelType].contains(type)
             ? CompactInitialiser(seed: seed) : RandomWeights(seed: seed)
         do {
             return try ModelError.funnel { try entry.make(data, source) }
