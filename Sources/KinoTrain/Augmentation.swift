@@ -23,13 +23,15 @@ public enum Augmentation {
     /// Random crop and flip on preprocessed pixels `[…, H, W]` (an image `[C, H, W]` or a clip
     /// `[T, C, H, W]`): a window of `scale` (80–100% by default) of each side at a random place,
     /// resized back to H × W bilinearly (pixel centres, as `align_corners = false`), the same
-    /// window in every frame and channel so motion is kept; then a horizontal flip half the time.
-    public static func cropAndFlip(_ x: Tensor, random: inout SplitMix64Source, scale range: ClosedRange<Double> = 0.8...1) -> Tensor {
+    /// window in every frame and channel so motion is kept; then a horizontal flip half the time
+    /// (`flips: false` for labels that name a direction, such as a camera panning left).
+    public static func cropAndFlip(_ x: Tensor, random: inout SplitMix64Source, scale range: ClosedRange<Double> = 0.8...1,
+                                   flips: Bool = true) -> Tensor {
         let (h, w) = (x.shape[x.rank - 2], x.shape[x.rank - 1])
         let scale = range.lowerBound + (range.upperBound - range.lowerBound) * random.nextUniform()
         let (ch, cw) = (Double(h) * scale, Double(w) * scale)
         let top = (Double(h) - ch) * random.nextUniform(), left = (Double(w) - cw) * random.nextUniform()
-        let flip = random.nextUInt64() & 1 == 1
+        let flip = random.nextUInt64() & 1 == 1 && flips
         // Source rows and columns with their weights, shared by every plane.
         func taps(_ n: Int, _ start: Double, _ extent: Double) -> [(Int, Int, Float)] {
             (0..<n).map { i in

@@ -9,7 +9,7 @@ struct ModelCommand: ParsableCommand {
         commandName: "model",
         abstract: "Inspect and run transformer checkpoints (ViT, ViViT, ViViT factorised encoder, AST).",
         discussion: "A model is a Hugging Face folder: config.json and model.safetensors with the legacy key names.",
-        subcommands: [ModelInfoCommand.self, ModelRunCommand.self, ModelInitCommand.self, ModelMergeCommand.self, ModelGradCommand.self, ModelFactoriseCommand.self])
+        subcommands: [ModelInfoCommand.self, ModelRunCommand.self, ModelEvalCommand.self, ModelInitCommand.self, ModelMergeCommand.self, ModelGradCommand.self, ModelFactoriseCommand.self])
 }
 
 struct ModelInfoCommand: ParsableCommand {

@@ -53,6 +53,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Seed of initialisation, data order, dropout and augmentation.") var seed: UInt64 = 0
     @Flag(help: "Files in byte-wise order of their relative paths, batch after batch.") var noShuffle = false
     @Flag(help: "No SpecAugment (audio) or random crops and flips (images, video).") var noAugment = false
+    @Flag(help: "Images and clips: crop but never mirror (for labels that name left or right, such as camera pans).")
+    var noFlip = false
     @Flag(help: "Run the frozen part of the model every step (with augmentation) instead of caching its output.")
     var noFeatureCache = false
     @Option(help: "Stop when the validation metric (accuracy, or mAP for multi-label) has not improved for this many epochs.")
@@ -206,7 +208,7 @@ struct TrainCommand: ParsableCommand {
         if run.multiLabel { configuration.loss = .binaryCrossEntropy }
         var trainer = try Trainer(model: model, configuration: configuration, dataset: train, baseFingerprint: Self.fingerprint(base),
                                   workers: threads)
-        if augment { trainer.augment = Self.augmentation(for: model) }
+        if augment { trainer.augment = Self.augmentation(for: model, flips: !noFlip) }
         if resume {
             try trainer.resume(from: output)
             print("resumed at step \(trainer.step) of \(total)")
@@ -314,9 +316,9 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// SpecAugment for AST's fbank windows, a random crop and flip for images and clips.
-    static func augmentation<M: KinoModel>(for model: M) -> @Sendable (Tensor, inout SplitMix64Source) -> Tensor {
+    static func augmentation<M: KinoModel>(for model: M, flips: Bool) -> @Sendable (Tensor, inout SplitMix64Source) -> Tensor {
         if model is any FbankClassifier { return { x, random in Augmentation.specAugment(x, random: &random) } }
-        return { x, random in Augmentation.cropAndFlip(x, random: &random) }
+        return { x, random in Augmentation.cropAndFlip(x, random: &random, flips: flips) }
     }
 
     /// Inputs of `files`, from RUN/cache/NAME.safetensors when it lists the same files and sizes.
