@@ -7,7 +7,7 @@ SWIFT ?= swift
 DEMO_OUT ?= demo-out
 KINO_RELEASE := .build/release/kino
 
-.PHONY: setup build release demo test samples install clean fuzz fuzz-build
+.PHONY: setup build release demo test samples models install clean fuzz fuzz-build
 PREFIX ?= /usr/local
 
 # Installs the system packages that are missing (Debian/Ubuntu; needs root or sudo).
@@ -49,6 +49,11 @@ test: setup
 samples:
 	samples/make-samples.sh
 
+# Retrains the shipped default models (models/kino-sounds, models/kino-motion) from generated
+# data: hours on 2 cores, resumable (tools/train-default-models.sh; recipes in models/*/TRAINING.md).
+models: release
+	bash tools/train-default-models.sh
+
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of the safetensors reader, model
 # config loading, pipeline checking, the probe and a short decode: Fuzz/README.md.
 # `make fuzz FUZZ_SECONDS=60` builds the targets, seeds a corpus from the repository and runs each
@@ -77,6 +82,7 @@ install: release
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/kino/pipelines
 	install -m 755 $(KINO_RELEASE) $(DESTDIR)$(PREFIX)/bin/kino
 	install -m 644 pipelines/*.yaml $(DESTDIR)$(PREFIX)/share/kino/pipelines/
+	for m in models/kino-*/; do [ -f $$m/model.safetensors ] || continue; n=$$(basename $$m); install -d $(DESTDIR)$(PREFIX)/share/kino/models/$$n; install -m 644 $$m/config.json $$m/model.safetensors $(DESTDIR)$(PREFIX)/share/kino/models/$$n/; done
 
 clean:
 	rm -rf .build $(DEMO_OUT)
