@@ -5,7 +5,7 @@ import KinoMedia
 /// ``StageOptionSet`` (property defaults + schema) and a constructor reading those values.
 enum BuiltInKinds {
     static let all: [StageKind] = [syntheticVideo, syntheticAudio, sample, audio, spectrogram, flow, flowViz, flowStats,
-                                   pairs, join, measure, jsonl]
+                                   pairs, join, measure, jsonl, vtt]
         + MediaKinds.all + ModelKinds.all
 
     struct SyntheticVideoOptions: StageOptionSet {
@@ -111,20 +111,26 @@ enum BuiltInKinds {
         var mode = SpectrogramBlock.Kind.ast
         var hop: Double?
         var melBins = 128
+        var maxLength = 1024
         static let schema: [OptionField<Self>] = [
-            .choice("mode", \.mode, "ast: normalised 1024-frame model inputs; fbank: raw log-mel rows for display"),
+            .choice("mode", \.mode, "ast: normalised model input windows (AST's recipe); fbank: raw log-mel rows for display"),
             .double("hop", \.hop, minimum: 0.01,
-                    "ast: seconds between window starts; default 10.24 (no overlap). fbank: seconds per block; default 1"),
-            .int("mel_bins", \.melBins, minimum: 1, "fbank: mel bins (ast always uses 128)"),
+                    "ast: seconds between window starts; default one window (no overlap). fbank: seconds per block; default 1"),
+            .int("mel_bins", \.melBins, minimum: 1, "mel bins (AudioSet AST checkpoints: 128; Kino's kino-sounds: 64)"),
+            .int("max_length", \.maxLength, minimum: 1, "ast: frames per window, 10 ms each (AudioSet AST: 1024; kino-sounds: 200)"),
         ]
     }
 
     static let spectrogram = StageKind(
         name: "spectrogram", summary: "Kaldi filterbank blocks: AST model windows, or raw log-mel strips.",
         inputs: "audio", output: "spectrogram", options: SpectrogramOptions.self) { o, _ in
-            let hop = o.hop ?? (o.mode == .ast ? 10.24 : 1)
+            let hop = o.hop ?? (o.mode == .ast ? Double(o.maxLength) / 100 : 1)
+            var features = ASTFeatureExtractor.Options()
+            features.maxLength = o.maxLength
+            features.numMelBins = o.melBins
             // 10 ms frame shift: 100 frames per second.
-            return try SpectrogramStage(kind: o.mode, stepFrames: max(1, Int((hop * 100).rounded())), melBins: o.melBins)
+            return try SpectrogramStage(kind: o.mode, stepFrames: max(1, Int((hop * 100).rounded())), melBins: o.melBins,
+                                        extractor: o.mode == .ast ? ASTFeatureExtractor(options: features) : nil)
         }
 
     struct FlowOptions: StageOptionSet {
@@ -237,9 +243,15 @@ enum BuiltInKinds {
     }
 
     static let jsonl = StageKind(
-        name: "jsonl", summary: "Writes events as JSON lines; renamed into place when the run completes.",
-        inputs: "event", output: nil, options: JSONLOptions.self) { o, c in
-            JSONLSink(path: try c.output(try c.required(o.path, "path"), option: "path"))
+        name: "jsonl", summary: "Writes events as JSON lines (of one or more event streams); renamed into place when the run completes.",
+        inputs: "event, …", output: nil, options: JSONLOptions.self) { o, c in
+            JSONLSink(path: try c.output(try c.required(o.path, "path"), option: "path"), ports: c.inputCount)
+        }
+
+    static let vtt = StageKind(
+        name: "vtt", summary: "Writes timed label events (of one or more classifier streams) as WebVTT cues a player shows over the video; renamed into place when the run completes.",
+        inputs: "event, …", output: nil, options: JSONLOptions.self) { o, c in
+            WebVTTSink(path: try c.output(try c.required(o.path, "path"), option: "path"), ports: c.inputCount)
         }
 }
 

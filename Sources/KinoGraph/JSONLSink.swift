@@ -15,11 +15,15 @@ public final class JSONLSink: ProcessingStage {
         return encoder
     }()
 
-    public init(path: String) {
+    /// Event streams written into the one file, in arrival order.
+    public let ports: Int
+
+    public init(path: String, ports: Int = 1) {
         self.path = path
+        self.ports = max(1, ports)
     }
 
-    public var inputTypes: [PortType] { [.event] }
+    public var inputTypes: [PortType] { Array(repeating: .event, count: ports) }
     public var outputType: PortType? { nil }
 
     /// Where lines are written until the run ends.

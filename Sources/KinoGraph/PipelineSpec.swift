@@ -144,7 +144,7 @@ extension PipelineSpec {
             }
             let stage: any Stage
             do {
-                let (made, outputs) = try kind.build(spec.options, spec.id, spec.line, context)
+                let (made, outputs) = try kind.build(spec.options, spec.id, spec.line, context, spec.inputs.count)
                 stage = made
                 try Self.checkOutputs(outputs, against: claims, context: context)
                 claims += outputs

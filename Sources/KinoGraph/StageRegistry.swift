@@ -25,6 +25,9 @@ public struct StageContext: Sendable {
     /// The id of the stage being built, for messages.
     public var id: String
     public var build: BuildContext
+    /// How many inputs the pipeline file wires into the stage (sinks taking any number of
+    /// event streams declare one port each).
+    public var inputCount: Int = 1
 
     public var inputPath: String? { build.inputPath }
 
@@ -55,7 +58,7 @@ public struct StageKind: Sendable {
     /// The declarations, for listings and documentation.
     public var options: [OptionSpec]
     /// Checks a stage's raw options and builds it, with the outputs it will write.
-    let build: @Sendable (_ raw: [String: RawOption], _ id: String, _ line: Int?, _ context: BuildContext)
+    let build: @Sendable (_ raw: [String: RawOption], _ id: String, _ line: Int?, _ context: BuildContext, _ inputCount: Int)
         throws -> (any Stage, [OutputClaim])
 
     /// A kind whose options are the typed set `Options`.
@@ -67,9 +70,9 @@ public struct StageKind: Sendable {
         self.inputs = inputs
         self.output = output
         self.options = Options.schema.map(\.spec)
-        self.build = { raw, id, line, context in
+        self.build = { raw, id, line, context, inputCount in
             let (values, claims) = try Options.decode(raw, stage: id, kind: name, line: line, context: context)
-            return (try make(values, StageContext(id: id, build: context)), claims)
+            return (try make(values, StageContext(id: id, build: context, inputCount: inputCount)), claims)
         }
     }
 
@@ -82,7 +85,7 @@ public struct StageKind: Sendable {
         self.inputs = inputs
         self.output = output
         self.options = options
-        self.build = { raw, id, line, context in
+        self.build = { raw, id, line, context, _ in
             let checked = try StageOptions.check(raw, against: options, stage: id, kind: name, line: line,
                                                  context: context)
             return (try make(checked, context), [])

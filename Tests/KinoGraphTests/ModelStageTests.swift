@@ -128,6 +128,51 @@ struct ModelStageTests {
         }
     }
 
+    @Test("one jsonl and one WebVTT file take both classifiers' events; the compact audio model runs on matching ast windows")
+    func mergedLabelFiles() throws {
+        let spec = try PipelineSpec.parse(yaml: """
+            name: merged
+            stages:
+              - {id: v, kind: synthetic-video, options: {frames: 24, width: 40, height: 32}}
+              - {id: clips, kind: sample, inputs: [v], options: {mode: clips, clip_length: 8}}
+              - {id: actions, kind: vivit, inputs: [clips], options: {model: "\(modelFixture("vivit-a"))", top_k: 2}}
+              - {id: a, kind: synthetic-audio, options: {seconds: 1.2}}
+              - {id: s, kind: spectrogram, inputs: [a], options: {mode: ast, max_length: 24, mel_bins: 16}}
+              - {id: sounds, kind: ast, inputs: [s], options: {model: "\(modelFixture("cct-a"))", top_k: 2}}
+              - {id: labels, kind: jsonl, inputs: [actions, sounds], options: {path: labels.jsonl}}
+              - {id: cues, kind: vtt, inputs: [actions, sounds], options: {path: labels.vtt}}
+            """)
+        let directory = temporaryDirectory()
+        let graph = try spec.makeGraph(context: BuildContext(outputDirectory: directory.path))
+        let report = GraphRunner(graph: graph, pool: ComputePool(slots: 2)).run(cancel: CancelToken())
+        #expect(report.failure == nil, "\(String(describing: report.failure))")
+        let lines = try String(contentsOf: directory.appendingPathComponent("labels.jsonl"), encoding: .utf8).split(separator: "\n")
+        let stages = Set(lines.compactMap { line -> String? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["stage"] as? String
+        })
+        #expect(stages == ["actions", "sounds"])
+        // 1.2 s of audio in 0.24 s windows: 5 windows; 24 frames in clips of 8: 3 clips; each stream adds a summary.
+        let sounds = lines.filter { $0.contains("\"stage\":\"sounds\"") }
+        #expect(sounds.count == 5 + 1)
+        #expect(sounds.first?.contains("CompactTransformerForAudioClassification") == true)
+        let vtt = try String(contentsOf: directory.appendingPathComponent("labels.vtt"), encoding: .utf8)
+        let blocks = vtt.components(separatedBy: "\n\n")
+        #expect(blocks.first == "WEBVTT")
+        let cues = blocks.dropFirst().map { $0.split(separator: "\n").map(String.init) }
+        #expect(cues.count == 5 + 3)   // no cue for the summaries
+        var previous = ""
+        for (i, cue) in cues.enumerated() {
+            #expect(cue.count == 3 && cue[0] == "\(i + 1)")
+            let times = cue[1].components(separatedBy: " --> ")
+            #expect(times.count == 2 && times.allSatisfy { $0.wholeMatch(of: /\d\d:\d\d:\d\d\.\d\d\d/) != nil }, "\(cue[1])")
+            #expect(times[0] < times[1] && times[0] >= previous)
+            previous = times[0]
+            #expect(cue[2].hasPrefix("actions: ") || cue[2].hasPrefix("sounds: "))
+            #expect(cue[2].split(separator: ",").count == 2)
+        }
+        #expect(cues.first?[1] == "00:00:00.000 --> 00:00:00.240" || cues.first?[1].hasPrefix("00:00:00.000 --> ") == true)
+    }
+
     @Test("pipelines/labels.yaml runs on the bundled clip; without models both classifiers say they are off")
     func labelsPipeline() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
