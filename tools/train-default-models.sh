@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrains Kino's shipped default models from nothing (`make models`): generates the synthetic
-# data (tools/make-default-datasets.py), initialises each compact model from its recipe in
+# data (tools/make-default-sounds.py, tools/make-default-datasets.py for motion), initialises each compact model from its recipe in
 # models/recipes/, trains it with `kino train --method full`, scores it on the held-out test split
 # (`kino model eval`) and copies the best epoch to models/<name>/.
 #
@@ -22,8 +22,11 @@ SEED=${SEED:-0}
 mkdir -p "$WORK"
 for m in $MODELS; do
   if [ ! -d "$DATA/$m/train" ]; then
-    py=python3; [ -x tools/.venv-data/bin/python ] && py=tools/.venv-data/bin/python
-    "$py" tools/make-default-datasets.py --out "$DATA" --seed "$SEED" --jobs 2 --tasks "$m"
+    case $m in
+      sounds) python3 tools/make-default-sounds.py --out "$DATA" --seed "$SEED" --jobs 2 ;;
+      motion) py=python3; [ -x tools/.venv-data/bin/python ] && py=tools/.venv-data/bin/python
+              "$py" tools/make-default-datasets.py --out "$DATA" --seed "$SEED" --jobs 2 --tasks motion ;;
+    esac
   fi
 done
 for m in $MODELS; do
