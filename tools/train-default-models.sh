@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrains Kino's shipped default models from nothing (`make models`): generates the synthetic
-# data (tools/make-default-sounds.py, tools/make-default-datasets.py for motion), initialises each compact model from its recipe in
+# data (tools/make-default-sounds.py, tools/make-default-motion.py), initialises each compact model from its recipe in
 # models/recipes/, trains it with `kino train --method full`, scores it on the held-out test split
 # (`kino model eval`) and copies the best epoch to models/<name>/.
 #
@@ -24,8 +24,8 @@ for m in $MODELS; do
   if [ ! -d "$DATA/$m/train" ]; then
     case $m in
       sounds) python3 tools/make-default-sounds.py --out "$DATA" --seed "$SEED" --jobs 2 ;;
-      motion) py=python3; [ -x tools/.venv-data/bin/python ] && py=tools/.venv-data/bin/python
-              "$py" tools/make-default-datasets.py --out "$DATA" --seed "$SEED" --jobs 2 --tasks motion ;;
+      motion) [ -x tools/.venv/bin/python ] || bash tools/setup-reference.sh
+              tools/.venv/bin/python tools/make-default-motion.py --out "$DATA" --seed "$SEED" --jobs 2 ;;
     esac
   fi
 done
