@@ -34,7 +34,7 @@ for m in $MODELS; do
   run=$WORK/$name/run
   case $m in
     sounds) epochs=${EPOCHS_SOUNDS:-40}; extra="" ;;
-    motion) epochs=${EPOCHS_MOTION:-40}; extra="--no-flip" ;;   # a mirror would swap pan-left and pan-right
+    motion) epochs=${EPOCHS_MOTION:-60}; extra="--no-flip" ;;   # a mirror would swap pan-left and pan-right
     *) echo "unknown model $m" >&2; exit 2 ;;
   esac
   [ -d "$WORK/$name/init" ] || "$KINO" model init "models/recipes/$name.json" --seed "$SEED" -o "$WORK/$name/init"

@@ -173,7 +173,7 @@ struct ModelStageTests {
         #expect(cues.first?[1] == "00:00:00.000 --> 00:00:00.240" || cues.first?[1].hasPrefix("00:00:00.000 --> ") == true)
     }
 
-    @Test("pipelines/labels.yaml runs on the bundled clip; without models both classifiers say they are off")
+    @Test("pipelines/labels.yaml labels the bundled clip's speech with the shipped sound model in labels.jsonl and labels.vtt; the motion stage says it is off")
     func labelsPipeline() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
@@ -183,9 +183,20 @@ struct ModelStageTests {
                                                              outputDirectory: directory.path))
         let report = GraphRunner(graph: graph, pool: ComputePool(slots: 2)).run(cancel: CancelToken())
         #expect(report.failure == nil)
-        for name in ["actions.jsonl", "sounds.jsonl"] {
-            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
-            #expect(text.split(separator: "\n").count == 1 && text.contains("\"status\":\"off\""), "\(name): \(text)")
+        let lines = try String(contentsOf: directory.appendingPathComponent("labels.jsonl"), encoding: .utf8).split(separator: "\n")
+        let events = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(events.count == lines.count)
+        let summaries = events.filter { ($0["payload"] as? [String: Any])?["summary"] as? Bool == true }
+        #expect(Set(summaries.compactMap { $0["stage"] as? String }) == ["sounds"])
+        let motion = events.filter { $0["stage"] as? String == "motion" }
+        #expect(motion.count == 1 && (motion[0]["payload"] as? [String: Any])?["status"] as? String == "off")
+        func top(_ stage: String) -> String? {
+            let payload = summaries.first { $0["stage"] as? String == stage }?["payload"] as? [String: Any]
+            return (payload?["labels"] as? [[String: Any]])?.first?["label"] as? String
         }
+        #expect(top("sounds") == "speech")
+        let vtt = try String(contentsOf: directory.appendingPathComponent("labels.vtt"), encoding: .utf8)
+        #expect(vtt.hasPrefix("WEBVTT\n\n1\n00:00:00.000 --> "))
+        #expect(vtt.contains("sounds: speech") && !vtt.contains("motion: "))
     }
 }
