@@ -40,6 +40,9 @@ demo: release
 	$(KINO_RELEASE) flow samples/clip720.mp4 -o $(DEMO_OUT)/clip720-flow.mp4 --stats $(DEMO_OUT)/clip720-motion.jsonl
 	$(KINO_RELEASE) pipelines
 	$(KINO_RELEASE) process samples/clip720.mp4 samples/vfr.mp4 samples/speech.wav samples/music.flac --jobs 2 -o $(DEMO_OUT)/process
+	@echo "labels from the shipped models (models/):"
+	for f in samples/speech.wav samples/music.flac samples/clip720.mp4; do echo "== $$f"; $(KINO_RELEASE) classify $$f --top-k 2 || exit 1; done
+	$(KINO_RELEASE) process samples/clip720.mp4 --pipeline labels -o $(DEMO_OUT)/labels
 	@echo "demo outputs in $(DEMO_OUT)/"
 
 test: setup
