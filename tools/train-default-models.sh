@@ -9,8 +9,9 @@
 #
 # Resumable: the runs live in $WORK (default ~/.cache/kino-train/); run it again after an
 # interruption and each model continues from its newest checkpoint. Runs niced, two worker
-# threads (one BLAS thread each). Environment: KINO (binary), DATA, WORK, MODELS, EPOCHS_SOUNDS,
-# EPOCHS_MOTION, SEED.
+# threads (one BLAS thread each). A model ships only when its held-out accuracy reaches
+# MIN_ACCURACY (0.9). Environment: KINO (binary), DATA, WORK, MODELS, EPOCHS_SOUNDS, EPOCHS_MOTION,
+# SEED, MIN_ACCURACY.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KINO=${KINO:-.build/release/kino}
@@ -47,6 +48,11 @@ for m in $MODELS; do
     touch "$run/done"
   fi
   "$KINO" model eval --model "$run/model" --data "$DATA/$m/test" | tee "$WORK/$name/test.txt"
+  accuracy=$(sed -n 's/^accuracy \([0-9.]*\).*/\1/p' "$WORK/$name/test.txt")
+  if ! awk -v a="$accuracy" -v m="${MIN_ACCURACY:-0.9}" 'BEGIN { exit !(a >= m) }'; then
+    echo "not shipping $name: held-out accuracy $accuracy is below ${MIN_ACCURACY:-0.9}" >&2
+    continue
+  fi
   rm -rf "models/$name.tmp" && mkdir -p "models/$name.tmp"
   cp "$run/model/config.json" "$run/model/model.safetensors" "models/$name.tmp/"
   rm -rf "models/$name" && mv "models/$name.tmp" "models/$name"
