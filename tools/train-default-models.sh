@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Retrains Kino's shipped default models from nothing (`make models`): generates the synthetic
 # data (tools/make-default-sounds.py, tools/make-default-motion.py), initialises each compact model from its recipe in
-# models/recipes/, trains it with `kino train --method full`, scores it on the held-out test split
+# tools/recipes/, trains it with `kino train --method full`, scores it on the held-out test split
 # (`kino model eval`) and copies the best epoch to models/<name>/.
 #
 #   bash tools/train-default-models.sh                 # both models
@@ -38,7 +38,7 @@ for m in $MODELS; do
     motion) epochs=${EPOCHS_MOTION:-60}; extra="--no-flip" ;;   # a mirror would swap pan-left and pan-right
     *) echo "unknown model $m" >&2; exit 2 ;;
   esac
-  [ -d "$WORK/$name/init" ] || "$KINO" model init "models/recipes/$name.json" --seed "$SEED" -o "$WORK/$name/init"
+  [ -d "$WORK/$name/init" ] || "$KINO" model init "tools/recipes/$name.json" --seed "$SEED" -o "$WORK/$name/init"
   resume=""
   if [ -d "$run" ]; then resume="--resume"; fi
   if [ ! -f "$run/done" ]; then

@@ -20,7 +20,7 @@ if [ ! -d "$small" ]; then
 fi
 printf "| model | data | test accuracy | macro-F1 | parameters | s/epoch |\n|---|---|---|---|---|---|\n"
 for model in cct vit; do
-  config=models/recipes/kino-sounds.json; [ $model = vit ] && config=Benchmarks/cct-vs-vit/vit-audio.json
+  config=tools/recipes/kino-sounds.json; [ $model = vit ] && config=Benchmarks/cct-vs-vit/vit-audio.json
   [ -d "$WORK/$model-init" ] || "$KINO" model init "$config" --seed 0 -o "$WORK/$model-init" > /dev/null
   for part in all 10pct; do
     train="$DATA/train"; [ $part = 10pct ] && train="$small"
