@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrains Kino's shipped default models from nothing (`make models`): generates the synthetic
-# data (tools/make-default-sounds.py, tools/make-default-motion.py), initialises each compact model from its recipe in
+# data (tools/make-default-sounds.py; tools/make-default-datasets.py for motion), initialises each compact model from its recipe in
 # tools/recipes/, trains it with `kino train --method full`, scores it on the held-out test split
 # (`kino model eval`) and copies the best epoch to models/<name>/.
 #
@@ -25,8 +25,11 @@ for m in $MODELS; do
   if [ ! -d "$DATA/$m/train" ]; then
     case $m in
       sounds) python3 tools/make-default-sounds.py --out "$DATA" --seed "$SEED" --jobs 2 ;;
-      motion) [ -x tools/.venv/bin/python ] || bash tools/setup-reference.sh
-              tools/.venv/bin/python tools/make-default-motion.py --out "$DATA" --seed "$SEED" --jobs 2 ;;
+      motion) if [ ! -x tools/.venv-data/bin/python ]; then
+                python3 -m venv tools/.venv-data
+                tools/.venv-data/bin/pip install --quiet numpy==1.26.4 pillow==10.4.0 scikit-image==0.24.0 scikit-learn==1.5.2
+              fi
+              tools/.venv-data/bin/python tools/make-default-datasets.py --out "$DATA" --seed "$SEED" --jobs 2 --tasks motion ;;
     esac
   fi
 done
