@@ -347,7 +347,9 @@ def codec(rng, x):
     pcm = np.clip(np.round(x * 32767), -32767, 32767).astype("<i2").tobytes()
     coded = subprocess.run(base + ["-f", "s16le", "-ar", str(SR), "-ac", "1", "-i", "-", *enc, "-b:a", f"{rate}k",
                                    "-flags:a", "+bitexact", "-map_metadata", "-1", "-"], input=pcm, capture_output=True, check=True).stdout
-    back = subprocess.run(base + ["-i", "-", "-f", "s16le", "-ar", str(SR), "-ac", "1", "-"], input=coded,
+    # libopus to decode: FFmpeg's native Opus decoder turns some pure tones into full-scale clipping.
+    decoder = ["-c:a", "libopus"] if kind == "opus" else []
+    back = subprocess.run(base + decoder + ["-i", "-", "-f", "s16le", "-ar", str(SR), "-ac", "1", "-"], input=coded,
                           capture_output=True, check=True).stdout
     y = np.frombuffer(back, dtype="<i2").astype(np.float64) / 32768
     out = np.zeros(N)
