@@ -59,4 +59,92 @@ public enum Augmentation {
         }
         return out
     }
+
+    /// Mirrors, flips or reverses a clip `[T, C, H, W]` (or an image `[C, H, W]`, not in time)
+    /// half the time for each symmetry, carrying the label along: for camera motion a mirror
+    /// turns `pan-left` into `pan-right`, an upside-down flip `tilt-up` into `tilt-down`, and
+    /// playing backwards swaps all three pairs with `zoom-in`/`zoom-out`. Draws one bit per
+    /// symmetry after whatever the caller drew before.
+    public static func symmetries(_ x: Tensor, label: Int, _ list: [LabelSymmetry], random: inout SplitMix64Source) -> (Tensor, Int) {
+        var (t, l) = (x, label)
+        for symmetry in list where random.nextUInt64() & 1 == 1 {
+            t = symmetry.transform.apply(t)
+            l = symmetry.permutation[l]
+        }
+        return (t, l)
+    }
+}
+
+/// A change of a training input together with the label it turns each label into.
+public struct LabelSymmetry: Sendable, Equatable {
+    public enum Transform: String, Sendable, CaseIterable {
+        /// Left–right.
+        case mirror
+        /// Upside down.
+        case flip
+        /// Frames in reverse order.
+        case reverse
+
+        /// The transformed input: the last axis reversed for `mirror`, the one before for
+        /// `flip`, the first of a 4-D clip for `reverse`.
+        public func apply(_ x: Tensor) -> Tensor {
+            let shape = x.shape
+            let axis: Int
+            switch self {
+            case .mirror: axis = x.rank - 1
+            case .flip: axis = x.rank - 2
+            case .reverse: axis = 0
+            }
+            let n = shape[axis]
+            let inner = shape[(axis + 1)...].reduce(1, *)
+            let outer = shape[..<axis].reduce(1, *)
+            var out = x
+            x.storage.withUnsafeBufferPointer { src in
+                out.storage.withUnsafeMutableBufferPointer { dst in
+                    for o in 0 ..< outer {
+                        for i in 0 ..< n {
+                            let from = (o * n + i) * inner, to = (o * n + n - 1 - i) * inner
+                            for k in 0 ..< inner { dst[to + k] = src[from + k] }
+                        }
+                    }
+                }
+            }
+            return out
+        }
+    }
+
+    public var transform: Transform
+    /// Label `i` becomes `permutation[i]`.
+    public var permutation: [Int]
+
+    public init(transform: Transform, permutation: [Int]) {
+        self.transform = transform
+        self.permutation = permutation
+    }
+
+    /// Parses `pan-left=pan-right,tilt-up=tilt-down` (pairs that swap; every other label stays)
+    /// against the run's labels. An empty text means the transform keeps every label.
+    /// - Throws: ``TrainError/invalidConfiguration(_:)`` naming an unknown or repeated label.
+    public init(transform: Transform, swaps text: String, labels: [String]) throws {
+        var permutation = Array(labels.indices)
+        var seen = Set<String>()
+        for pair in text.split(separator: ",", omittingEmptySubsequences: true) {
+            let names = pair.split(separator: "=", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard names.count == 2, !names[0].isEmpty, !names[1].isEmpty, names[0] != names[1] else {
+                throw TrainError.invalidConfiguration("\(transform.rawValue) swap '\(pair)' is not of the form A=B")
+            }
+            for name in names {
+                guard labels.contains(name) else {
+                    throw TrainError.invalidConfiguration("\(transform.rawValue) swap names '\(name)', which is not a label of this data (\(labels.joined(separator: ", ")))")
+                }
+                guard seen.insert(name).inserted else {
+                    throw TrainError.invalidConfiguration("\(transform.rawValue) swap names '\(name)' twice")
+                }
+            }
+            let (a, b) = (labels.firstIndex(of: names[0])!, labels.firstIndex(of: names[1])!)
+            permutation[a] = b
+            permutation[b] = a
+        }
+        self.init(transform: transform, permutation: permutation)
+    }
 }

@@ -54,6 +54,9 @@ public struct Trainer<Model: KinoModel> {
     /// Changes one training sample before it is batched (SpecAugment, crops); gets its own
     /// random stream per step and sample (`augment-<step>-<sample>`), so resuming redraws it.
     public var augment: (@Sendable (Tensor, inout SplitMix64Source) -> Tensor)?
+    /// Label-changing transforms applied after ``augment`` on the same stream (single-label
+    /// runs only: a mirrored `pan-left` clip is trained as `pan-right`).
+    public var symmetries: [LabelSymmetry] = []
 
     public init(model: Model, configuration: TrainingConfiguration, dataset: TensorDataset,
                 baseFingerprint: String, workers: Int = 1) throws {
@@ -124,16 +127,21 @@ public struct Trainer<Model: KinoModel> {
         let shards = stride(from: 0, to: indices.count, by: shardSize).map { Array(indices[$0 ..< min(indices.count, $0 + shardSize)]) }
         var results = [ShardResult?](repeating: nil, count: shards.count)
         let (model, configuration, dataset, step, augment) = (self.model, self.configuration, self.dataset, self.step, self.augment)
+        let symmetries = dataset.targets == nil ? self.symmetries : []
         let divisor = indices.count
         let work: @Sendable (Int) -> ShardResult = { s in
             var batch = dataset.batch(shards[s])
-            if let augment {
+            if augment != nil || !symmetries.isEmpty {
                 let shape = Array(batch.input.shape.dropFirst()), n = shape.reduce(1, *)
                 var parts: [Tensor] = []
                 for (j, _) in shards[s].enumerated() {
                     var random = SplitMix64Source.stream("augment-\(step)-\(s * shardSize + j)", seed: configuration.seed)
-                    let sample = Tensor(shape: shape, values: Array(batch.input.storage[j * n ..< (j + 1) * n]))
-                    parts.append(augment(sample, &random).reshaped([1] + shape))
+                    var sample = Tensor(shape: shape, values: Array(batch.input.storage[j * n ..< (j + 1) * n]))
+                    if let augment { sample = augment(sample, &random) }
+                    if !symmetries.isEmpty {
+                        (sample, batch.labels[j]) = Augmentation.symmetries(sample, label: batch.labels[j], symmetries, random: &random)
+                    }
+                    parts.append(sample.reshaped([1] + shape))
                 }
                 batch.input = Tensor.concatenate(parts)
             }

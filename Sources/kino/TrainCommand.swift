@@ -55,6 +55,12 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No SpecAugment (audio) or random crops and flips (images, video).") var noAugment = false
     @Flag(help: "Images and clips: crop but never mirror (for labels that name left or right, such as camera pans).")
     var noFlip = false
+    @Option(help: ArgumentHelp("Clips and images: also mirror left-right half the time, swapping these labels (e.g. pan-left=pan-right; \"\" swaps none). Replaces the plain random flip.", valueName: "A=B,…"))
+    var mirrorSwaps: String?
+    @Option(help: ArgumentHelp("Clips and images: also turn upside down half the time, swapping these labels (e.g. tilt-up=tilt-down).", valueName: "A=B,…"))
+    var flipSwaps: String?
+    @Option(help: ArgumentHelp("Clips: also play backwards half the time, swapping these labels (e.g. pan-left=pan-right,tilt-up=tilt-down,zoom-in=zoom-out).", valueName: "A=B,…"))
+    var reverseSwaps: String?
     @Flag(help: "Run the frozen part of the model every step (with augmentation) instead of caching its output.")
     var noFeatureCache = false
     @Option(help: "Stop when the validation metric (accuracy, or mAP for multi-label) has not improved for this many epochs.")
@@ -208,7 +214,17 @@ struct TrainCommand: ParsableCommand {
         if run.multiLabel { configuration.loss = .binaryCrossEntropy }
         var trainer = try Trainer(model: model, configuration: configuration, dataset: train, baseFingerprint: Self.fingerprint(base),
                                   workers: threads)
-        if augment { trainer.augment = Self.augmentation(for: model, flips: !noFlip) }
+        if augment {
+            let symmetries = try labelSymmetries(labels: labels, multiLabel: run.multiLabel, rank: model.sampleShape.count)
+            trainer.augment = Self.augmentation(for: model, flips: !noFlip && mirrorSwaps == nil)
+            trainer.symmetries = symmetries
+            if !symmetries.isEmpty {
+                print("label symmetries: " + symmetries.map { s in
+                    let swaps = s.permutation.indices.filter { s.permutation[$0] > $0 }.map { "\(labels[$0])↔\(labels[s.permutation[$0]])" }
+                    return s.transform.rawValue + (swaps.isEmpty ? "" : " (" + swaps.joined(separator: ", ") + ")")
+                }.joined(separator: ", "))
+            }
+        }
         if resume {
             try trainer.resume(from: output)
             print("resumed at step \(trainer.step) of \(total)")
@@ -313,6 +329,20 @@ struct TrainCommand: ParsableCommand {
             return Evaluation(logits: logits, targets: targets.map { t in t.storage.indices.filter { t.storage[$0] > 0.5 } }, classes: classes)
         }
         return Evaluation(logits: logits, labels: data.labels, classes: classes)
+    }
+
+    /// The label-changing transforms the options ask for, checked against the run.
+    func labelSymmetries(labels: [String], multiLabel: Bool, rank: Int) throws -> [LabelSymmetry] {
+        let asked: [(LabelSymmetry.Transform, String?)] = [(.mirror, mirrorSwaps), (.flip, flipSwaps), (.reverse, reverseSwaps)]
+        var out: [LabelSymmetry] = []
+        for (transform, text) in asked {
+            guard let text else { continue }
+            guard !multiLabel else { throw TrainDataError("--\(transform.rawValue)-swaps needs single-label data") }
+            guard rank >= 3 else { throw TrainDataError("--\(transform.rawValue)-swaps needs an image or clip model (this one takes spectrograms)") }
+            guard rank == 4 || transform != .reverse else { throw TrainDataError("--reverse-swaps needs a clip model (this one takes single images)") }
+            out.append(try LabelSymmetry(transform: transform, swaps: text, labels: labels))
+        }
+        return out
     }
 
     /// SpecAugment for AST's fbank windows, a random crop and flip for images and clips.

@@ -95,6 +95,41 @@ import Testing
         #expect(Augmentation.cropAndFlip(x, random: &again) == y)
     }
 
+    @Test func symmetriesMoveTheClipAndItsLabelTogether() throws {
+        let labels = ["static", "pan-left", "pan-right", "tilt-up", "tilt-down", "zoom-in", "zoom-out"]
+        let mirror = try LabelSymmetry(transform: .mirror, swaps: "pan-left=pan-right", labels: labels)
+        let flip = try LabelSymmetry(transform: .flip, swaps: "tilt-up = tilt-down", labels: labels)
+        let reverse = try LabelSymmetry(transform: .reverse, swaps: "pan-left=pan-right,tilt-up=tilt-down,zoom-in=zoom-out", labels: labels)
+        #expect(mirror.permutation == [0, 2, 1, 3, 4, 5, 6])
+        #expect(flip.permutation == [0, 1, 2, 4, 3, 5, 6])
+        #expect(reverse.permutation == [0, 2, 1, 4, 3, 6, 5])
+        let x = clip()   // value = 100 t + 10 c + 0.5 y + 0.1 x²
+        func value(_ t: Tensor, _ f: Int, _ c: Int, _ y: Int, _ x: Int) -> Float { t.storage[((f * 2 + c) * 8 + y) * 10 + x] }
+        let m = LabelSymmetry.Transform.mirror.apply(x), v = LabelSymmetry.Transform.flip.apply(x)
+        let r = LabelSymmetry.Transform.reverse.apply(x)
+        #expect(value(m, 1, 1, 2, 0) == value(x, 1, 1, 2, 9))
+        #expect(value(v, 2, 0, 0, 3) == value(x, 2, 0, 7, 3))
+        #expect(value(r, 0, 1, 5, 4) == value(x, 2, 1, 5, 4))
+        #expect(LabelSymmetry.Transform.reverse.apply(r) == x)
+        // Each symmetry is applied about half the time, always with its label change.
+        var counts = [0, 0, 0, 0]
+        for seed in 0..<64 as Range<UInt64> {
+            var random = SplitMix64Source.stream("sym", seed: seed)
+            let (y, label) = Augmentation.symmetries(x, label: 1, [mirror, reverse], random: &random)
+            if y == x { #expect(label == 1); counts[0] += 1 }
+            else if y == LabelSymmetry.Transform.mirror.apply(x) { #expect(label == 2); counts[1] += 1 }
+            else if y == r { #expect(label == 2); counts[2] += 1 }
+            else {
+                #expect(y == LabelSymmetry.Transform.reverse.apply(LabelSymmetry.Transform.mirror.apply(x)))
+                #expect(label == 1); counts[3] += 1
+            }
+        }
+        #expect(counts.allSatisfy { $0 >= 8 })
+        #expect(throws: TrainError.self) { try LabelSymmetry(transform: .mirror, swaps: "pan-left=pan-up", labels: labels) }
+        #expect(throws: TrainError.self) { try LabelSymmetry(transform: .mirror, swaps: "pan-left=pan-right,pan-right=static", labels: labels) }
+        #expect(throws: TrainError.self) { try LabelSymmetry(transform: .mirror, swaps: "pan-left", labels: labels) }
+    }
+
     @Test func specAugmentMasksOneBandAndOneSpan() {
         let x = Tensor(shape: [100, 32], values: Array(repeating: 1, count: 3200))
         var random = SplitMix64Source.stream("s", seed: 2)
