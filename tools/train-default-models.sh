@@ -38,7 +38,10 @@ for m in $MODELS; do
   run=$WORK/$name/run
   case $m in
     sounds) epochs=${EPOCHS_SOUNDS:-40}; extra="" ;;
-    motion) epochs=${EPOCHS_MOTION:-60}; extra="--no-flip" ;;   # a mirror would swap pan-left and pan-right
+    # A mirror turns pan-left into pan-right, upside down tilt-up into tilt-down, playing backwards
+    # swaps all three pairs with zoom-in/zoom-out: each is trained with its label changed.
+    motion) epochs=${EPOCHS_MOTION:-60}
+            extra="--mirror-swaps pan-left=pan-right --flip-swaps tilt-up=tilt-down --reverse-swaps pan-left=pan-right,tilt-up=tilt-down,zoom-in=zoom-out" ;;
     *) echo "unknown model $m" >&2; exit 2 ;;
   esac
   [ -d "$WORK/$name/init" ] || "$KINO" model init "tools/recipes/$name.json" --seed "$SEED" -o "$WORK/$name/init"

@@ -122,6 +122,9 @@ public struct FileSummary: Sendable, Codable, Equatable {
     public var stages: [StageStats]
     /// Files the sinks wrote, with paths relative to the output folder.
     public var outputs: [OutputFile]
+    /// The main labels each classifier stage found (or why it did not run); `nil` when the
+    /// pipeline has no classifier.
+    public var labels: [FileLabels]?
 
     /// A summary; everything but the input and the status may be filled in as the file goes.
     public init(input: String, status: Status, output: String? = nil, pipeline: String? = nil,

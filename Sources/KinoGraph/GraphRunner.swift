@@ -80,7 +80,7 @@ public final class GraphRunner: Sendable {
         let status: RunReport.Status = failure != nil ? .failed : (run.token.isCancelled ? .cancelled : .completed)
         return RunReport(name: graph.name, status: status, failure: failure,
                          stages: workers.map { $0.statistics() }, outputs: run.files.current,
-                         streams: run.streams.current, wallSeconds: Date().timeIntervalSince(started))
+                         streams: run.streams.current, labels: run.labels.current, wallSeconds: Date().timeIntervalSince(started))
     }
 }
 
@@ -90,6 +90,7 @@ final class RunState: Sendable {
     let token = CancelToken()
     let files = Locked<[OutputFile]>([])
     let streams = Locked<[DecodedStream]>([])
+    let labels = Locked<[FileLabels]>([])
     private let firstFailure = Locked<StageFailure?>(nil)
 
     var failure: StageFailure? { firstFailure.current }
@@ -196,6 +197,9 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var outputs: [OutputFile]
     /// What each source's decoder met (errors, concealed frames, how far it got).
     public var streams: [DecodedStream] = []
+    /// What each classifier stage concluded about the whole input (model, main labels), in
+    /// the order the stages finished.
+    public var labels: [FileLabels] = []
     /// Wall-clock duration of the run.
     public var wallSeconds: Double
 

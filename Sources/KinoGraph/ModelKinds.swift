@@ -1,3 +1,4 @@
+import Foundation
 import KinoModels
 
 /// Stage kinds that run KinoModels classifiers.
@@ -13,7 +14,7 @@ enum ModelKinds {
         var pixelRange = ViViTPixelRange.original
         static let schema: [OptionField<Self>] = [
             .string("model", \.model,
-                    "model folder (config.json + model.safetensors), or `shipped` for Kino's own model (kino-motion for vivit, kino-sounds for ast); without it the stage is off and says so"),
+                    "model folder (config.json + model.safetensors); `shipped` for Kino's own model (kino-motion for vivit, kino-sounds for ast), an error when it is missing; `auto` for the shipped model when it is there, else the stage is off and says why; without it the stage is off and says so"),
             .string("adapter", \.adapter,
                     "adapter folder (adapter_config.json + adapter_model.safetensors: kino train's or PEFT's) attached to the model"),
             .int("top_k", \.topK, minimum: 1, "labels per event"),
@@ -35,34 +36,40 @@ enum ModelKinds {
         name: "vivit", summary: "Top-k labels of video clips from a ViViT, ViViT factorised-encoder or Kino compact video (kino-cct-video) checkpoint.",
         inputs: "clip", output: "event", options: VivitOptions.self) { v, c in
             let o = v.common
-            let model = try load(o, stage: c.id, shipped: ModelLibrary.motion, accepting: [VivitForVideoClassification.self, ViViTFactorisedEncoder.self,
+            let found = try load(o, stage: c.id, shipped: ModelLibrary.motion, accepting: [VivitForVideoClassification.self, ViViTFactorisedEncoder.self,
                                                              CompactVideoTransformer.self],
                                  what: "a ViViT, ViViT factorised-encoder or kino-cct-video")
-            return VideoClassifierStage(id: c.id, model: model, topK: o.topK, batch: o.batch, average: o.average,
-                                        summary: o.summary, range: o.pixelRange)
+            return VideoClassifierStage(id: c.id, model: found.model, name: found.name, offReason: found.offReason, topK: o.topK,
+                                        batch: o.batch, average: o.average, summary: o.summary, range: o.pixelRange)
         }
 
     static let ast = StageKind(
         name: "ast", summary: "Top-k labels of AST windows from a spectrogram stage, with an AST or Kino compact-transformer (kino-cct) checkpoint.",
         inputs: "spectrogram", output: "event", options: ClassifierOptions.self) { o, c in
-            let model = try load(o, stage: c.id, shipped: ModelLibrary.sounds,
+            let found = try load(o, stage: c.id, shipped: ModelLibrary.sounds,
                                  accepting: [ASTForAudioClassification.self, CompactTransformerForAudioClassification.self],
                                  what: "an AST or kino-cct")
-            return AudioClassifierStage(id: c.id, model: model, topK: o.topK, batch: o.batch, average: o.average,
-                                        summary: o.summary)
+            return AudioClassifierStage(id: c.id, model: found.model, name: found.name, offReason: found.offReason, topK: o.topK,
+                                        batch: o.batch, average: o.average, summary: o.summary)
         }
 
-    /// The model of option `model`, or `nil` when it is absent (the stage is then off).
+    /// The model of option `model` and its name, or no model and why (the stage is then off).
     private static func load(_ o: ClassifierOptions, stage: String, shipped: String, accepting types: [any KinoModel.Type],
-                             what: String) throws -> (any KinoModel)? {
-        guard var directory = o.model else { return nil }
-        if directory == "shipped" {
+                             what: String) throws -> (model: (any KinoModel)?, name: String?, offReason: String?) {
+        guard var directory = o.model else { return (nil, nil, nil) }
+        var name = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
+        if directory == "shipped" || directory == "auto" {
             let library = ModelLibrary.standard()
             guard let found = library.directory(for: shipped) else {
-                throw GraphError.invalidOption(stage: stage, option: "model", expected: "the shipped \(shipped) model in one of \(library.directories.joined(separator: ", "))",
+                let searched = library.directories.joined(separator: ", ")
+                if directory == "auto" {
+                    return (nil, nil, "no shipped \(shipped) model (searched \(searched); `make models` trains it); nothing was classified")
+                }
+                throw GraphError.invalidOption(stage: stage, option: "model", expected: "the shipped \(shipped) model in one of \(searched)",
                                                got: "shipped (not found; `make models` trains it)", line: nil)
             }
             directory = found
+            name = shipped
         }
         var model: any KinoModel
         do {
@@ -83,6 +90,6 @@ enum ModelKinds {
                                                got: "\(adapter) (\(error.localizedDescription))", line: nil)
             }
         }
-        return model
+        return (model, name, nil)
     }
 }

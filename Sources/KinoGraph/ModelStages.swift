@@ -19,16 +19,22 @@ final class ClassifierCore: @unchecked Sendable {
 
     let id: String
     let model: (any KinoModel)?
+    /// What events and the summary call the model: its folder's name, else its architecture.
+    let name: String?
+    /// Why the stage is off, when it has no model.
+    let offReason: String
     let topK: Int
     let batch: Int
     let average: Int
     let summary: Bool
-    private let state = Locked<(pending: [Item], window: [([Float], Double, Double)], all: [[Float]],
+    private let state = Locked<(pending: [Item], window: [([Float], Double, Double)], all: [([Float], Double, Double)],
                                  range: (Double, Double)?, saidOff: Bool)>(([], [], [], nil, false))
 
-    init(id: String, model: (any KinoModel)?, topK: Int, batch: Int, average: Int, summary: Bool) {
+    init(id: String, model: (any KinoModel)?, name: String?, offReason: String?, topK: Int, batch: Int, average: Int, summary: Bool) {
         self.id = id
         self.model = model
+        self.name = name ?? model?.architecture
+        self.offReason = offReason ?? "no model folder given (option model); nothing was classified"
         self.topK = topK
         self.batch = batch
         self.average = average
@@ -50,8 +56,9 @@ final class ClassifierCore: @unchecked Sendable {
     func finishClassifying(output: StageOutput) throws {
         guard let model else {
             output.emit(.event(Event(stage: id, start: 0, end: 0, payload: [
-                "status": "off", "reason": "no model folder given (option model); nothing was classified",
+                "status": "off", "reason": .string(offReason),
             ])))
+            output.recordLabels(FileLabels(stage: id, model: nil, ran: false, reason: offReason))
             return
         }
         let rest = state.withLock { s -> [Item] in defer { s.pending = [] }; return s.pending }
@@ -61,12 +68,17 @@ final class ClassifierCore: @unchecked Sendable {
             return (s.window, s.all, s.range)
         }
         if !window.isEmpty { emitAverage(window, model: model, output: output) }
+        let modelName = name ?? model.architecture
         if summary, let range, all.count > 1 {
             output.emit(.event(Event(stage: id, start: range.0, end: range.1, payload: [
-                "summary": true, "inputs": .number(Double(all.count)), "model": .string(model.architecture),
-                "labels": Self.json(model.topLabels(meanProbabilities(all), k: topK)),
+                "summary": true, "inputs": .number(Double(all.count)), "model": .string(modelName),
+                "architecture": .string(model.architecture),
+                "labels": Self.json(model.topLabels(meanProbabilities(all.map(\.0)), k: topK)),
             ])))
         }
+        let main = FileLabels.main(of: all.map { (scores: $0.0, start: $0.1, end: $0.2) }, names: model.labels,
+                                   multiLabel: model.scoring == .sigmoid)
+        output.recordLabels(FileLabels(stage: id, model: modelName, ran: true, windows: all.count, labels: main))
     }
 
     private func run(_ items: [Item], output: StageOutput) throws {
@@ -75,7 +87,7 @@ final class ClassifierCore: @unchecked Sendable {
         guard let logits = try model(input).logits else { return }
         for (item, probabilities) in zip(items, model.probabilities(logits)) {
             let averaged: [([Float], Double, Double)]? = state.withLock { s in
-                s.all.append(probabilities)
+                s.all.append((probabilities, item.start, item.end))
                 s.range = (min(s.range?.0 ?? item.start, item.start), max(s.range?.1 ?? item.end, item.end))
                 s.window.append((probabilities, item.start, item.end))
                 guard s.window.count >= average else { return nil }
@@ -89,7 +101,8 @@ final class ClassifierCore: @unchecked Sendable {
     private func emitAverage(_ window: [([Float], Double, Double)], model: any KinoModel, output: StageOutput) {
         let start = window.map(\.1).min()!, end = window.map(\.2).max()!
         var payload: [String: JSONValue] = [
-            "model": .string(model.architecture), "scoring": .string(model.scoring.rawValue),
+            "model": .string(name ?? model.architecture), "architecture": .string(model.architecture),
+            "scoring": .string(model.scoring.rawValue),
             "labels": Self.json(model.topLabels(meanProbabilities(window.map(\.0)), k: topK)),
         ]
         if window.count > 1 { payload["averaged"] = .number(Double(window.count)) }
@@ -111,10 +124,13 @@ public final class VideoClassifierStage: ProcessingStage, @unchecked Sendable {
     ///   - model: a clip model (``VivitForVideoClassification``, ``ViViTFactorisedEncoder``), or
     ///     `nil` for a stage that is off.
     ///   - range: pixel scaling (original [−1, 1] or HF's [−3, 1]).
-    public init(id: String, model: (any KinoModel)?, topK: Int = 5, batch: Int = 1, average: Int = 1,
-                summary: Bool = true, range: ViViTPixelRange = .original) {
+    ///   - name: what events call the model (default: its architecture).
+    ///   - offReason: what the "off" event says when `model` is `nil`.
+    public init(id: String, model: (any KinoModel)?, name: String? = nil, offReason: String? = nil, topK: Int = 5,
+                batch: Int = 1, average: Int = 1, summary: Bool = true, range: ViViTPixelRange = .original) {
         preprocessor = model.map { VideoPreprocessor(cropSize: $0.sampleShape.last!, range: range) }
-        core = ClassifierCore(id: id, model: model, topK: topK, batch: batch, average: average, summary: summary)
+        core = ClassifierCore(id: id, model: model, name: name, offReason: offReason, topK: topK, batch: batch,
+                              average: average, summary: summary)
     }
 
     public var inputTypes: [PortType] { [.clip] }
@@ -147,9 +163,10 @@ public final class VideoClassifierStage: ProcessingStage, @unchecked Sendable {
 public final class AudioClassifierStage: ProcessingStage, @unchecked Sendable {
     let core: ClassifierCore
 
-    public init(id: String, model: (any KinoModel)?, topK: Int = 5, batch: Int = 1, average: Int = 1,
-                summary: Bool = true) {
-        core = ClassifierCore(id: id, model: model, topK: topK, batch: batch, average: average, summary: summary)
+    public init(id: String, model: (any KinoModel)?, name: String? = nil, offReason: String? = nil, topK: Int = 5,
+                batch: Int = 1, average: Int = 1, summary: Bool = true) {
+        core = ClassifierCore(id: id, model: model, name: name, offReason: offReason, topK: topK, batch: batch,
+                              average: average, summary: summary)
     }
 
     public var inputTypes: [PortType] { [.spectrogram] }

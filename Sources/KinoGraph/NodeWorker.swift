@@ -18,7 +18,7 @@ final class NodeWorker: Sendable {
         self.runState = run
         self.pool = pool
         self.output = StageOutput(stageID: node.id, declared: node.stage.outputType, port: port,
-                                  token: run.token, files: run.files, streams: run.streams, buffering: false)
+                                  token: run.token, files: run.files, streams: run.streams, labels: run.labels, buffering: false)
     }
 
     private var heavy: Bool { node.options.heavy ?? node.stage.isHeavy }
@@ -136,7 +136,7 @@ final class NodeWorker: Sendable {
 
     private func makeBuffer() -> StageOutput {
         StageOutput(stageID: node.id, declared: node.stage.outputType, port: nil, token: runState.token,
-                    files: runState.files, streams: runState.streams, buffering: true)
+                    files: runState.files, streams: runState.streams, labels: runState.labels, buffering: true)
     }
 
     /// Heavy stages compute into a buffer while holding a pool slot and emit after releasing

@@ -188,6 +188,7 @@ public final class ProcessRunner: Sendable {
                                           duration: duration, wallSeconds: Date().timeIntervalSince(started))))
         }
         summary.stages = report.stages
+        summary.labels = report.labels.isEmpty ? nil : report.labels
         summary.mediaSeconds = Self.mediaSeconds(report.stages, sources: sources)
         summary.outputs = report.outputs.map { file in
             var file = file

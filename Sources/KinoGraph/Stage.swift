@@ -106,6 +106,7 @@ public final class StageOutput: @unchecked Sendable {
     private let token: CancelToken
     private let files: Locked<[OutputFile]>
     private let streams: Locked<[DecodedStream]>
+    private let labels: Locked<[FileLabels]>
     private let counts = Locked<(emitted: Int, blocked: Double, lastTime: Double?)>((0, 0, nil))
     private let buffering: Bool
     private let buffer = Locked<[Packet]>([])
@@ -115,8 +116,10 @@ public final class StageOutput: @unchecked Sendable {
     private let misuse = Locked<String?>(nil)
 
     init(stageID: String, declared: PortType?, port: OutputPort?, token: CancelToken,
-         files: Locked<[OutputFile]>, streams: Locked<[DecodedStream]> = Locked([]), buffering: Bool) {
+         files: Locked<[OutputFile]>, streams: Locked<[DecodedStream]> = Locked([]),
+         labels: Locked<[FileLabels]> = Locked([]), buffering: Bool) {
         self.declared = declared
+        self.labels = labels
         self.streams = streams
         self.stageID = stageID
         self.port = port
@@ -170,6 +173,14 @@ public final class StageOutput: @unchecked Sendable {
         streams.withLock { list in
             let entry = DecodedStream(stage: stageID, stream: stream, health: health)
             if let i = list.firstIndex(where: { $0.stage == stageID && $0.stream == stream }) { list[i] = entry } else { list.append(entry) }
+        }
+    }
+
+    /// Records a classifier stage's conclusion about the whole file, for the run report; a
+    /// later record from the same stage replaces the earlier one.
+    public func recordLabels(_ record: FileLabels) {
+        labels.withLock { list in
+            if let i = list.firstIndex(where: { $0.stage == record.stage }) { list[i] = record } else { list.append(record) }
         }
     }
 

@@ -173,7 +173,7 @@ struct ModelStageTests {
         #expect(cues.first?[1] == "00:00:00.000 --> 00:00:00.240" || cues.first?[1].hasPrefix("00:00:00.000 --> ") == true)
     }
 
-    @Test("pipelines/labels.yaml labels the bundled clip's speech with the shipped sound model in labels.jsonl and labels.vtt; the motion stage says it is off")
+    @Test("pipelines/labels.yaml labels the bundled clip's speech with the shipped sound model in labels.jsonl, labels.vtt and the run report; the motion stage runs kino-motion or says it is not shipped")
     func labelsPipeline() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
@@ -187,16 +187,29 @@ struct ModelStageTests {
         let events = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(events.count == lines.count)
         let summaries = events.filter { ($0["payload"] as? [String: Any])?["summary"] as? Bool == true }
-        #expect(Set(summaries.compactMap { $0["stage"] as? String }) == ["sounds"])
+        // The motion stage runs when models/kino-motion has been trained and committed, and is
+        // off, saying why, until then.
+        let motionShipped = FileManager.default.fileExists(atPath: root.appendingPathComponent("models/kino-motion/config.json").path)
+        #expect(Set(summaries.compactMap { $0["stage"] as? String }) == (motionShipped ? ["sounds", "motion"] : ["sounds"]))
         let motion = events.filter { $0["stage"] as? String == "motion" }
-        #expect(motion.count == 1 && (motion[0]["payload"] as? [String: Any])?["status"] as? String == "off")
+        if !motionShipped {
+            #expect(motion.count == 1 && (motion[0]["payload"] as? [String: Any])?["status"] as? String == "off")
+            #expect(((motion[0]["payload"] as? [String: Any])?["reason"] as? String)?.contains("no shipped kino-motion model") == true)
+        }
         func top(_ stage: String) -> String? {
             let payload = summaries.first { $0["stage"] as? String == stage }?["payload"] as? [String: Any]
             return (payload?["labels"] as? [[String: Any]])?.first?["label"] as? String
         }
         #expect(top("sounds") == "speech")
+        #expect(summaries.first { $0["stage"] as? String == "sounds" }.flatMap { ($0["payload"] as? [String: Any])?["model"] as? String } == "kino-sounds")
+        // The run report carries each classifier's main labels for summary.json.
+        let sounds = try #require(report.labels.first { $0.stage == "sounds" })
+        #expect(sounds.ran && sounds.model == "kino-sounds" && sounds.windows == 3)
+        #expect(sounds.labels.first?.label == "speech" && sounds.labels.first!.share >= 0.6)
+        let camera = try #require(report.labels.first { $0.stage == "motion" })
+        #expect(camera.ran == motionShipped && (camera.model == "kino-motion") == motionShipped)
         let vtt = try String(contentsOf: directory.appendingPathComponent("labels.vtt"), encoding: .utf8)
         #expect(vtt.hasPrefix("WEBVTT\n\n1\n00:00:00.000 --> "))
-        #expect(vtt.contains("sounds: speech") && !vtt.contains("motion: "))
+        #expect(vtt.contains("sounds: speech") && vtt.contains("motion: ") == motionShipped)
     }
 }
