@@ -15,6 +15,8 @@ final class ClassifierCore: @unchecked Sendable {
         var input: Tensor
         var start: Double
         var end: Double
+        /// The frame indices it was made of (clips and frames), for the event.
+        var frames: [Int]? = nil
     }
 
     let id: String
@@ -27,7 +29,7 @@ final class ClassifierCore: @unchecked Sendable {
     let batch: Int
     let average: Int
     let summary: Bool
-    private let state = Locked<(pending: [Item], window: [([Float], Double, Double)], all: [([Float], Double, Double)],
+    private let state = Locked<(pending: [Item], window: [([Float], Double, Double, [Int]?)], all: [([Float], Double, Double)],
                                  range: (Double, Double)?, saidOff: Bool)>(([], [], [], nil, false))
 
     init(id: String, model: (any KinoModel)?, name: String?, offReason: String?, topK: Int, batch: Int, average: Int, summary: Bool) {
@@ -86,10 +88,10 @@ final class ClassifierCore: @unchecked Sendable {
         let input = Tensor.concatenate(items.map(\.input)).reshaped([items.count] + model.sampleShape)
         guard let logits = try model(input).logits else { return }
         for (item, probabilities) in zip(items, model.probabilities(logits)) {
-            let averaged: [([Float], Double, Double)]? = state.withLock { s in
+            let averaged: [([Float], Double, Double, [Int]?)]? = state.withLock { s in
                 s.all.append((probabilities, item.start, item.end))
                 s.range = (min(s.range?.0 ?? item.start, item.start), max(s.range?.1 ?? item.end, item.end))
-                s.window.append((probabilities, item.start, item.end))
+                s.window.append((probabilities, item.start, item.end, item.frames))
                 guard s.window.count >= average else { return nil }
                 defer { s.window = [] }
                 return s.window
@@ -98,7 +100,7 @@ final class ClassifierCore: @unchecked Sendable {
         }
     }
 
-    private func emitAverage(_ window: [([Float], Double, Double)], model: any KinoModel, output: StageOutput) {
+    private func emitAverage(_ window: [([Float], Double, Double, [Int]?)], model: any KinoModel, output: StageOutput) {
         let start = window.map(\.1).min()!, end = window.map(\.2).max()!
         var payload: [String: JSONValue] = [
             "model": .string(name ?? model.architecture), "architecture": .string(model.architecture),
@@ -106,6 +108,7 @@ final class ClassifierCore: @unchecked Sendable {
             "labels": Self.json(model.topLabels(meanProbabilities(window.map(\.0)), k: topK)),
         ]
         if window.count > 1 { payload["averaged"] = .number(Double(window.count)) }
+        if window.count == 1, let frames = window[0].3 { payload["frames"] = .array(frames.map { .number(Double($0)) }) }
         output.emit(.event(Event(stage: id, start: start, end: end, payload: payload)))
     }
 
@@ -151,7 +154,8 @@ public final class VideoClassifierStage: ProcessingStage, @unchecked Sendable {
             }
             return RGB8Image(width: frame.width, height: frame.height, pixels: frame.bytes)
         }
-        try core.enqueue(.init(input: preprocessor.clip(images), start: clip.startSeconds, end: clip.endSeconds),
+        try core.enqueue(.init(input: preprocessor.clip(images), start: clip.startSeconds, end: clip.endSeconds,
+                               frames: clip.frames.map(\.index)),
                          output: output)
     }
 
@@ -183,6 +187,36 @@ public final class AudioClassifierStage: ProcessingStage, @unchecked Sendable {
         }
         let tensor = Tensor(shape: [features.frames, features.bins], values: features.values)
         try core.enqueue(.init(input: tensor, start: block.startSeconds, end: block.endSeconds), output: output)
+    }
+
+    public func finish(output: StageOutput) throws { try core.finishClassifying(output: output) }
+}
+
+/// Classifies single frames (from `sample`, mode `fps`) with a ViT checkpoint, preprocessed as
+/// its folder's `preprocessor_config.json` says; one event per frame (or per `average` frames).
+public final class ImageClassifierStage: ProcessingStage, @unchecked Sendable {
+    let core: ClassifierCore
+    let preprocessor: ImagePreprocessor?
+
+    public init(id: String, model: (any KinoModel)?, configuration: ImageProcessorConfiguration?, name: String? = nil,
+                offReason: String? = nil, topK: Int = 5, batch: Int = 1, average: Int = 1, summary: Bool = true) {
+        preprocessor = configuration.map { ImagePreprocessor(configuration: $0) }
+        core = ClassifierCore(id: id, model: model, name: name, offReason: offReason, topK: topK, batch: batch,
+                              average: average, summary: summary)
+    }
+
+    public var inputTypes: [PortType] { [.video] }
+    public var outputType: PortType? { .event }
+    public var isHeavy: Bool { core.model != nil }
+
+    public func process(_ packet: Packet, input: Int, output: StageOutput) throws {
+        guard let model = core.model, let preprocessor, case .videoFrame(let frame) = packet.payload else { return }
+        guard frame.layout == .rgb24 else {
+            throw GraphError.invalidInput(stage: core.id, message: "\(frame.layout.rawValue) frames; the model needs rgb24 (decode's layout)")
+        }
+        let pixels = preprocessor.pixelValues([RGB8Image(width: frame.width, height: frame.height, pixels: frame.bytes)])
+        try core.enqueue(.init(input: pixels.reshaped(model.sampleShape), start: frame.seconds, end: frame.seconds + max(0, frame.duration),
+                               frames: [frame.index]), output: output)
     }
 
     public func finish(output: StageOutput) throws { try core.finishClassifying(output: output) }

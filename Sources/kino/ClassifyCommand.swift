@@ -17,7 +17,10 @@ struct ClassifyCommand: ParsableCommand {
             window prints its top labels (softmax); the summary averages the windows' probabilities. \
             With an AST checkpoint the file's audio is decoded at 16 kHz mono and cut into windows of the model's \
             max_length fbank frames (10.24 s) every --hop seconds, featurised as Hugging Face's ASTFeatureExtractor; \
-            scores are sigmoids (AudioSet is multi-label).
+            scores are sigmoids (AudioSet is multi-label). The windows are cut, preprocessed and scored by the same \
+            stages `kino process` runs (decode, sample or spectrogram, then the vivit or ast stage), so labels here \
+            equal labels.jsonl's for the same options; the summary also lists the main labels (those that win at \
+            least a tenth of the windows).
             """)
 
     @Argument(help: "The video file.") var file: String
@@ -81,60 +84,30 @@ struct ClassifyCommand: ParsableCommand {
         }
     }
 
-    /// Labels the file with one model (`name`, when it is a shipped one, goes into JSON lines).
+    /// Labels the file with one model (`name`, when it is a shipped one, goes into JSON lines),
+    /// through the library's ``FileClassifier``: the same stages `kino process` runs.
     func classify(with base: any KinoModel, directory: String, name: String?) throws {
-        do {
-            let network = try loadAdapted(base: base, adapter: name == nil ? adapter : nil).model
-            if let ast = network as? any FbankClassifier {
-                try classifyAudio(ast, name: name)
-                return
-            }
-            let decoder = try VideoDecoder(path: file, options: VideoDecodeOptions(layout: .rgb24))
-            let index = try decoder.frameIndex()
-            guard index.count > 0 else { throw ValidationError("\(file) has no video frames") }
-            let windows = plan(network, frames: index.count, rate: index)
-            var rows: [[Float]] = []
-            for group in stride(from: 0, to: windows.count, by: batch) {
-                let part = Array(windows[group ..< min(windows.count, group + batch)])
-                let input = try batchTensor(part, network: network, decoder: decoder, directory: directory)
-                guard let logits = try network(input).logits else {
-                    throw ValidationError("\(name ?? model ?? base.architecture) is a backbone without a classification head")
-                }
-                for (window, probabilities) in zip(part, network.probabilities(logits)) {
-                    rows.append(probabilities)
-                    report(window: window, labels: network.topLabels(probabilities, k: topK), index: index, model: name)
-                }
-            }
-            summarise(network, rows, model: name)
-            // Random access reads chosen frames only: how far it got says nothing of the file.
-            var health = decoder.health
-            health.expectedSeconds = nil
-            try Self.refuseCleanSuccess(file, health)
+        let network = try loadAdapted(base: base, adapter: name == nil ? adapter : nil).model
+        guard network.labels.count > 0, network.sampleShape.count >= 2 else {
+            throw ValidationError("\(name ?? model ?? base.architecture) is a backbone without a classification head")
         }
-    }
-
-    /// AST over fbank windows of the whole file's audio.
-    private func classifyAudio(_ network: any FbankClassifier, name: String?) throws {
-        let (audio, health) = try AudioDecoder.decodeAllReporting(path: file, sampleRate: 16000, mono: true)
-        var options = ASTFeatureExtractor.Options()
-        options.maxLength = network.windowFrames
-        options.numMelBins = network.melBins
-        let extractor = try ASTFeatureExtractor(options: options)
-        let hopFrames = hop.map { max(1, Int(($0 * 100).rounded())) } ?? options.maxLength
-        let windows = extractor.windows(audio.samples, hopFrames: hopFrames)
-        var rows: [[Float]] = []
-        for group in stride(from: 0, to: windows.count, by: batch) {
-            let part = Array(windows[group ..< min(windows.count, group + batch)])
-            let input = Tensor(shape: [part.count] + network.sampleShape, values: part.flatMap(\.features.values))
-            let logits = try network(input).logits!
-            for (window, probabilities) in zip(part, network.probabilities(logits)) {
-                rows.append(probabilities)
-                print(line(start: audio.seconds + window.startTime, end: audio.seconds + window.endTime, frames: nil,
-                           labels: network.topLabels(probabilities, k: topK), model: name))
-            }
+        var options = FileClassifier.Options()
+        options.topK = topK
+        options.batch = batch
+        options.frameStride = frameStride
+        options.clipStride = clipStride
+        options.hopSeconds = hop
+        options.fps = fps
+        options.pixelRange = ViViTPixelRange(rawValue: pixelRange)!
+        if let threads { options.slots = threads }
+        let classifier = FileClassifier(model: network, directory: directory, name: name, options: options)
+        let json = self.json
+        let result = try classifier.classify(file) { window in
+            print(Self.line(start: window.start, end: window.end, frames: window.frames, labels: window.labels, model: name, json: json))
         }
-        summarise(network, rows, model: name)
-        try Self.refuseCleanSuccess(file, health)
+        guard result.windows > 0 else { throw CommandError("\(file): nothing to classify (no frames or audio decoded)") }
+        summarise(network, result, model: name)
+        if let health = result.health { try Self.refuseCleanSuccess(file, health) }
     }
 
     /// Labels of a damaged input were printed, but it is not a clean success: warn, exit 3.
@@ -144,55 +117,8 @@ struct ClassifyCommand: ParsableCommand {
         throw ExitCode(3)
     }
 
-    /// Frame indices of every window; clip windows past the end repeat the last frame.
-    private func plan(_ network: any KinoModel, frames total: Int, rate index: FrameIndex) -> [[Int]] {
-        if network is ViTForImageClassification {
-            let end = index.seconds(total - 1)
-            var times: [Double] = []
-            var t = index.seconds(0)
-            while t <= end + 1e-9 {
-                times.append(t)
-                t += 1 / fps
-            }
-            return Array(Set(times.compactMap { index.frameIndex(atSeconds: $0) })).sorted().map { [$0] }
-        }
-        let length = network.sampleShape[0]
-        let span = frameStride * (length - 1) + 1
-        let step = clipStride ?? span
-        return stride(from: 0, to: max(1, total - span + step), by: step).map { start in
-            (0..<length).map { min(start + $0 * frameStride, total - 1) }
-        }
-    }
-
-    /// `[B] + sampleShape` for the windows, preprocessed as the architecture's reference does.
-    private func batchTensor(_ windows: [[Int]], network: any KinoModel, decoder: VideoDecoder, directory: String) throws -> Tensor {
-        let size = network.sampleShape.last!
-        if network is ViTForImageClassification {
-            let config = try ImageProcessorConfiguration.load(directory: directory, imageSize: size)
-            let images = try windows.map { try image(decoder.frame(at: $0[0])) }
-            return ImagePreprocessor(configuration: config).pixelValues(images)
-        }
-        let pre = VideoPreprocessor(cropSize: size, range: ViViTPixelRange(rawValue: pixelRange)!)
-        let clips = try windows.map { window -> Tensor in
-            let frames = try decoder.frames(at: window)
-            return pre.clip(frames.map(image))
-        }
-        return Tensor.concatenate(clips).reshaped([windows.count] + network.sampleShape)
-    }
-
-    private func image(_ frame: VideoFrame) -> RGB8Image {
-        RGB8Image(width: frame.width, height: frame.height, pixels: frame.bytes)
-    }
-
-    private func report(window: [Int], labels: [LabelScore], index: FrameIndex, model: String?) {
-        let start = index.seconds(window.first!)
-        let last = window.last!
-        let end = last + 1 < index.count ? index.seconds(last + 1) : index.seconds(last) + index.timeBase.seconds(max(0, index.entries[last].duration))
-        print(line(start: start, end: end, frames: window, labels: labels, model: model))
-    }
-
     /// One window's line, text or JSON.
-    private func line(start: Double, end: Double, frames: [Int]?, labels: [LabelScore], model: String?) -> String {
+    static func line(start: Double, end: Double, frames: [Int]?, labels: [LabelScore], model: String?, json: Bool) -> String {
         if json {
             let entries = labels.map { #"{"label":\#(quoted($0.label)),"score":\#($0.score)}"# }
             let framesField = frames.map { #""frames":\#($0),"# } ?? ""
@@ -203,20 +129,26 @@ struct ClassifyCommand: ParsableCommand {
         return String(format: "%8.3f–%8.3f s  ", start, end) + text
     }
 
-    /// The mean of every window's probabilities, top-k.
-    private func summarise(_ network: any KinoModel, _ rows: [[Float]], model: String?) {
-        let overall = network.topLabels(meanProbabilities(rows), k: topK)
+    /// The mean of every window's probabilities, top-k, and the file's main labels.
+    private func summarise(_ network: any KinoModel, _ result: FileClassifier.Result, model: String?) {
+        let overall = result.summary
         if json {
-            let entries = overall.map { #"{"label":\#(quoted($0.label)),"score":\#($0.score)}"# }
-            let modelField = model.map { #""model":\#(quoted($0)),"# } ?? ""
-            print(#"{\#(modelField)"summary":true,"windows":\#(rows.count),"labels":[\#(entries.joined(separator: ","))]}"#)
+            let entries = overall.map { #"{"label":\#(Self.quoted($0.label)),"score":\#($0.score)}"# }
+            let modelField = model.map { #""model":\#(Self.quoted($0)),"# } ?? ""
+            let main = (result.main?.labels ?? []).map {
+                #"{"label":\#(Self.quoted($0.label)),"share":\#($0.share),"seconds":\#($0.seconds)}"#
+            }
+            print(#"{\#(modelField)"summary":true,"windows":\#(result.windows),"labels":[\#(entries.joined(separator: ","))],"main":[\#(main.joined(separator: ","))]}"#)
         } else {
-            print("overall (\(rows.count) windows, mean \(network.scoring.rawValue) probability):")
+            print("overall (\(result.windows) windows, mean \(network.scoring.rawValue) probability):")
             for entry in overall { print("  " + String(format: "%.4f", entry.score) + "  " + entry.label) }
+            if let main = result.main?.labels, !main.isEmpty {
+                print("main labels: " + main.map { "\($0.label) (\(Int(($0.share * 100).rounded())) % of windows)" }.joined(separator: ", "))
+            }
         }
     }
 
-    private func quoted(_ s: String) -> String {
+    static func quoted(_ s: String) -> String {
         String(decoding: try! JSONEncoder().encode(s), as: UTF8.self)
     }
 }

@@ -238,7 +238,7 @@ struct TrainCommand: ParsableCommand {
         }
         let trainable = trainer.model.trainableParameterCount
         print("method: \(spec.summary); trainable \(trainable.formatted()) of \(trainer.model.parameterCount.formatted()) ("
-              + String(format: "%.3f%%", 100 * Double(trainable) / Double(base.parameterCount)) + "); \(total) steps, \(perEpoch) per epoch")
+              + String(format: "%.3f%%", 100 * Double(trainable) / Double(trainer.model.parameterCount)) + "); \(total) steps, \(perEpoch) per epoch")
         var metrics = Self.readMetrics(output)
         let mainMetric = run.multiLabel ? "val_map" : "val_accuracy"
         var best = metrics.compactMap { $0[mainMetric] as? Double }.max() ?? -1
