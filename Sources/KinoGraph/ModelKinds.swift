@@ -3,7 +3,7 @@ import KinoModels
 
 /// Stage kinds that run KinoModels classifiers.
 enum ModelKinds {
-    static let all: [StageKind] = [vivit, ast]
+    static let all: [StageKind] = [vivit, ast, vit]
 
     /// Options both classifiers take; `pixelRange` only ViViT.
     struct ClassifierOptions: StageOptionSet {
@@ -53,12 +53,33 @@ enum ModelKinds {
                                         batch: o.batch, average: o.average, summary: o.summary)
         }
 
+    static let vit = StageKind(
+        name: "vit", summary: "Top-k labels of single frames (sample's fps mode) from a ViT image-classification checkpoint, preprocessed as its preprocessor_config.json says.",
+        inputs: "video", output: "event", options: ClassifierOptions.self) { o, c in
+            let found = try load(o, stage: c.id, shipped: "", accepting: [ViTForImageClassification.self], what: "a ViT")
+            var configuration: ImageProcessorConfiguration?
+            if let model = found.model, let directory = o.model {
+                do {
+                    configuration = try ImageProcessorConfiguration.load(directory: directory, imageSize: model.sampleShape.last!)
+                } catch {
+                    throw GraphError.invalidOption(stage: c.id, option: "model", expected: "a folder with a readable preprocessor_config.json (or none)",
+                                                   got: "\(directory) (\(error.localizedDescription))", line: nil)
+                }
+            }
+            return ImageClassifierStage(id: c.id, model: found.model, configuration: configuration, name: found.name,
+                                        offReason: found.offReason, topK: o.topK, batch: o.batch, average: o.average, summary: o.summary)
+        }
+
     /// The model of option `model` and its name, or no model and why (the stage is then off).
     private static func load(_ o: ClassifierOptions, stage: String, shipped: String, accepting types: [any KinoModel.Type],
                              what: String) throws -> (model: (any KinoModel)?, name: String?, offReason: String?) {
         guard var directory = o.model else { return (nil, nil, nil) }
         var name = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
         if directory == "shipped" || directory == "auto" {
+            guard !shipped.isEmpty else {
+                throw GraphError.invalidOption(stage: stage, option: "model", expected: "a model folder (Kino ships no \(what) model)",
+                                               got: directory, line: nil)
+            }
             let library = ModelLibrary.standard()
             guard let found = library.directory(for: shipped) else {
                 let searched = library.directories.joined(separator: ", ")

@@ -80,6 +80,47 @@ struct ModelStageTests {
         #expect(got.first?.start == 0)
     }
 
+    @Test("vit labels single frames as the model does directly, with the folder's preprocessing")
+    func frames() throws {
+        let directory = modelFixture("vit-a")
+        let spec = try PipelineSpec.parse(yaml: """
+            name: frames
+            stages:
+              - {id: v, kind: synthetic-video, options: {frames: 12, width: 40, height: 30}}
+              - {id: every, kind: sample, inputs: [v], options: {mode: every-nth, n: 4}}
+              - {id: classes, kind: vit, inputs: [every], options: {model: "\(directory)", top_k: 2}}
+              - {id: out, kind: jsonl, inputs: [classes], options: {path: labels.jsonl}}
+            """)
+        let out = temporaryDirectory()
+        let report = GraphRunner(graph: try spec.makeGraph(context: BuildContext(outputDirectory: out.path)), pool: ComputePool(slots: 2))
+            .run(cancel: CancelToken())
+        #expect(report.failure == nil)
+        let lines = try String(contentsOf: out.appendingPathComponent("labels.jsonl"), encoding: .utf8).split(separator: "\n")
+        let rows = lines.map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        // Frames 0, 4, 8, then the summary.
+        #expect(rows.count == 4)
+        let first = try #require(rows.first?["payload"] as? [String: Any])
+        #expect(first["frames"] as? [Int] == [0])
+        #expect(first["model"] as? String == "vit-a")
+        let model = try ModelRegistry.load(directory: directory)
+        let frame = SyntheticVideoSource(count: 12, width: 40, height: 30).frame(0)
+        let configuration = try ImageProcessorConfiguration.load(directory: directory, imageSize: model.sampleShape.last!)
+        let input = ImagePreprocessor(configuration: configuration).pixelValues([RGB8Image(width: 40, height: 30, pixels: frame.bytes)])
+        let want = model.topLabels(model.probabilities(try #require(try model(input).logits))[0], k: 2)
+        let labels = try #require(first["labels"] as? [[String: Any]])
+        #expect(labels[0]["label"] as? String == want[0].label)
+        #expect(abs(Float((labels[0]["score"] as! NSNumber).doubleValue) - want[0].score) < 1e-5)
+        #expect(report.labels.first?.model == "vit-a" && report.labels.first?.windows == 3)
+        // Kino ships no image model: `shipped` is refused, naming the option.
+        let refused = try PipelineSpec.parse(yaml: """
+            name: refused
+            stages:
+              - {id: v, kind: synthetic-video, options: {frames: 4, width: 40, height: 30}}
+              - {id: classes, kind: vit, inputs: [v], options: {model: shipped}}
+            """)
+        #expect(throws: GraphError.self) { try refused.makeGraph(context: BuildContext(outputDirectory: out.path)) }
+    }
+
     @Test("ast labels spectrogram windows; average merges consecutive windows into one event")
     func audio() throws {
         let model = try ModelRegistry.load(directory: modelFixture("ast-a"))
