@@ -57,5 +57,6 @@ public final class WebVTTSink: ProcessingStage {
     public func finish(output: StageOutput) throws {
         let finalPath = output.isCancelled ? path + ".incomplete" : path
         try AtomicFile.write(Data(Self.document(cues.withLock { $0 }).utf8), to: finalPath)
+        output.recordFile(finalPath, complete: !output.isCancelled)
     }
 }

@@ -86,7 +86,10 @@ struct OverviewPipelineTests {
                                                              outputDirectory: directory.path))
         let report = GraphRunner(graph: graph, pool: ComputePool(slots: 2)).run()
         #expect(report.status == .completed, "\(report.failure?.error.localizedDescription ?? "")")
-        #expect(report.outputs.count == 5)
+        // thumbnails/, preview.gif, clips, motion, loudness, labels.jsonl and labels.vtt.
+        #expect(report.outputs.count == 7)
+        #expect(Set(report.labels.map(\.stage)) == ["camera", "sounds"])
+        #expect(report.labels.first { $0.stage == "sounds" }?.labels.first?.label == "speech")
         #expect(report.stats("thumbnails")?.packetsOut == 7)        // info + 6 frames (6 s at 1 fps)
         let clips = try String(contentsOfFile: directory.file("clips.jsonl"), encoding: .utf8)
         #expect(clips.split(separator: "\n").count == 6)             // 180 frames, span 31: starts 0,31,…,155

@@ -33,10 +33,11 @@ struct ProcessRunnerTests {
         #expect(abs((good.mediaDuration ?? 0) - 6) < 0.1)
         let decode = try #require(good.stages.first { $0.id == "video" })
         #expect(decode.packetsOut == 181)            // stream info + 180 frames (6 s at 30 fps)
-        #expect(good.outputs.count == 5 && good.outputs.allSatisfy(\.complete))
+        #expect(good.outputs.count == 7 && good.outputs.allSatisfy(\.complete))
+        #expect(good.labels?.first { $0.stage == "sounds" }?.model == "kino-sounds")
         let written = try FileSummary.read(from: "\(out)/clip720/summary.json")
-        #expect(written.status == .completed && written.stages == good.stages)
-        for file in ["clips.jsonl", "motion.jsonl", "loudness.jsonl", "preview.gif", "thumbnails/frame-000000.jpg"] {
+        #expect(written.status == .completed && written.stages == good.stages && written.labels == good.labels)
+        for file in ["clips.jsonl", "motion.jsonl", "loudness.jsonl", "labels.jsonl", "labels.vtt", "preview.gif", "thumbnails/frame-000000.jpg"] {
             #expect(FileManager.default.fileExists(atPath: "\(out)/clip720/\(file)"), "missing \(file)")
         }
         #expect(!FileManager.default.fileExists(atPath: "\(out)/clip720.incomplete"))
@@ -208,7 +209,7 @@ struct ProcessCommandTests {
     func pipelineCheck() throws {
         let good = try runKino(["pipeline", "check", "overview-audio"])
         #expect(good.status == 0)
-        #expect(good.output.contains("audio → windows") && good.output.contains("stages (4)"))
+        #expect(good.output.contains("audio → windows") && good.output.contains("stages (8)"))
         let directory = TemporaryDirectory()
         defer { directory.cleanup() }
         try "name: x\nstages:\n  - {id: a, kind: decode}\n  - {id: b, kind: nope, inputs: [a]}\n"
