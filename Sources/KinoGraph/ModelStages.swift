@@ -185,6 +185,9 @@ public final class AudioClassifierStage: ProcessingStage, @unchecked Sendable {
             throw GraphError.invalidInput(
                 stage: id, message: "\(block.kind.rawValue) blocks of [\(features.frames), \(features.bins)]; the model takes ast windows of \(model.sampleShape)")
         }
+        // A window without one fbank frame of sound (a file shorter than 25 ms) is all padding:
+        // classifying it would label nothing with confidence.
+        guard block.validFrames > 0 else { return }
         let tensor = Tensor(shape: [features.frames, features.bins], values: features.values)
         try core.enqueue(.init(input: tensor, start: block.startSeconds, end: block.endSeconds), output: output)
     }

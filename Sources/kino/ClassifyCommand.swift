@@ -105,7 +105,9 @@ struct ClassifyCommand: ParsableCommand {
         let result = try classifier.classify(file) { window in
             print(Self.line(start: window.start, end: window.end, frames: window.frames, labels: window.labels, model: name, json: json))
         }
-        guard result.windows > 0 else { throw CommandError("\(file): nothing to classify (no frames or audio decoded)") }
+        guard result.windows > 0 else {
+            throw CommandError("\(file): nothing to classify: no video frame decoded, or less audio than one 25 ms fbank frame")
+        }
         summarise(network, result, model: name)
         if let health = result.health { try Self.refuseCleanSuccess(file, health) }
     }
