@@ -7,6 +7,8 @@ import KinoTestSupport
 @Suite(.timeLimit(.minutes(3))) struct ShippedModelTests {
     static let sounds = "\(Repository.root)/models/kino-sounds"
     static let soundLabels = ["alarm", "bell", "knock", "music", "noise", "silence", "siren", "speech"]
+    static let motion = "\(Repository.root)/models/kino-motion"
+    static let motionLabels = ["pan-left", "pan-right", "rotate", "shake", "static", "tilt-down", "tilt-up", "zoom-in", "zoom-out"]
 
     func json(_ line: Substring) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -41,6 +43,66 @@ import KinoTestSupport
         #expect(object["files"] as? Int == 32)
         let accuracy = try #require(object["val_accuracy"] as? Double)
         #expect(accuracy >= 0.9, "\(r.output)")
+    }
+
+    @Test func theMotionModelIsSmallAndNamesItsNineLabels() throws {
+        let info = try KinoBinary.run(["model", "info", Self.motion, "--labels", "0"])
+        #expect(info.status == 0, "\(info.errors)")
+        #expect(info.output.contains("model_type: kino-cct-video"))
+        for label in Self.motionLabels { #expect(info.output.contains("\t\(label)\n"), "\(label)") }
+        let size = try FileManager.default.attributesOfItem(atPath: Self.motion + "/model.safetensors")[.size] as! Int
+        #expect(size <= 5 << 20)
+    }
+
+    /// TRAINING.md states the held-out accuracy; the 36 committed clips (pictures no training clip
+    /// used) must agree.
+    @Test func theMotionModelLabelsHeldOutClips() throws {
+        let data = "\(Repository.root)/Tests/KinoCLITests/Fixtures/kino-motion-test"
+        let r = try KinoBinary.run(["model", "eval", "--model", Self.motion, "--data", data, "--json"])
+        #expect(r.status == 0, "\(r.errors)")
+        let object = try json(Substring(r.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(object["files"] as? Int == 36)
+        let accuracy = try #require(object["val_accuracy"] as? Double)
+        #expect(accuracy >= 0.9, "\(r.output)")
+    }
+
+    /// Camera moves made by FFmpeg's crop and zoompan filters on a picture no training clip came
+    /// from (a Game of Life field): the label names the camera, not the scene.
+    @Test func cameraMovesMadeByFFmpegGetTheirLabels() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kino-moves-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let still = dir + "/still.png"
+        func ffmpeg(_ arguments: [String]) throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["ffmpeg", "-v", "error", "-y"] + arguments
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "ffmpeg \(arguments)")
+        }
+        try ffmpeg(["-f", "lavfi", "-i", "life=s=640x360:mold=10:ratio=0.5:seed=7:death_color=#202020:life_color=#e0d0a0,gblur=sigma=1",
+                    "-vf", "select=eq(n\\,40)", "-frames:v", "1", still])
+        // The crop window moving right means the camera pans right: the scene slides left.
+        let moves = [
+            ("pan-right", "crop=360:360:'40+t*80':0,scale=256:256"),
+            ("pan-left", "crop=360:360:'240-t*80':0,scale=256:256"),
+            ("tilt-up", "crop=240:240:200:'118-t*55',scale=256:256"),
+            ("static", "crop=360:360:100:0,scale=256:256"),
+            ("zoom-in", "zoompan=z='1+0.012*on':d=1:x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':s=456x256:fps=24,crop=256:256"),
+        ]
+        for (label, filter) in moves {
+            let clip = dir + "/\(label).mp4"
+            try ffmpeg(["-loop", "1", "-i", still, "-vf", filter + ",format=yuv420p", "-r", "24", "-frames:v", "48",
+                        "-c:v", "libx264", "-crf", "20", clip])
+            let r = try KinoBinary.run(["classify", clip, "--json", "--top-k", "3"])
+            #expect(r.status == 0, "\(r.errors)")
+            let line = try #require(r.output.split(separator: "\n").last { $0.contains("\"summary\":true") })
+            let object = try json(line)
+            #expect(object["model"] as? String == "kino-motion")
+            let top = (object["labels"] as? [[String: Any]])?.first?["label"] as? String
+            #expect(top == label, "\(label): \(line)")
+        }
     }
 
     @Test func theBundledSamplesGetTheirLabels() throws {
