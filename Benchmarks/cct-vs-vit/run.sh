@@ -12,11 +12,11 @@ WORK=${WORK:-$HOME/.cache/kino-cct-vs-vit}
 DATA=${DATA:-$HOME/.cache/kino-data/defaults}/sounds
 EPOCHS=${EPOCHS:-20}
 mkdir -p "$WORK"
-# 10 %: the first 40 files (byte-wise) of each label.
+# 10 %: the first 40 files (byte-wise) of each label (sed, not head: head would end the pipe early and pipefail stop the script).
 small="$WORK/train-10pct"
 if [ ! -d "$small" ]; then
   for c in "$DATA/train"/*/; do n=$(basename "$c"); mkdir -p "$small/$n"
-    ls "$c" | LC_ALL=C sort | head -n 40 | while read -r f; do ln -s "$c$f" "$small/$n/$f"; done; done
+    ls "$c" | LC_ALL=C sort | sed -n 1,40p | while read -r f; do ln -s "$c$f" "$small/$n/$f"; done; done
 fi
 printf "| model | data | test accuracy | macro-F1 | parameters | s/epoch |\n|---|---|---|---|---|---|\n"
 for model in cct vit; do
