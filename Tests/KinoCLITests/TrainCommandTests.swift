@@ -92,6 +92,16 @@ import KinoTestSupport
         #expect(!FileManager.default.fileExists(atPath: root + "/hm"))
     }
 
+    /// Label-changing symmetries need pictures: a spectrogram model refuses them before training.
+    @Test func labelSymmetriesAreRefusedWhereTheyMeanNothing() throws {
+        let root = try Self.dataset()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let mirror = try train(root, "m", ["--mirror-swaps", "high=low"])
+        #expect(mirror.status == 1 && mirror.errors.contains("--mirror-swaps needs an image or clip model (this one takes spectrograms)"),
+                "\(mirror.errors)")
+        #expect(!FileManager.default.fileExists(atPath: root + "/m/adapter"))
+    }
+
     @Test func corruptFilesAreSkippedByNameAndBadFoldersRefused() throws {
         let root = try Self.dataset { data in try TinyMedia.writeCorrupt(to: data + "/low/broken.wav") }
         defer { try? FileManager.default.removeItem(atPath: root) }
