@@ -117,9 +117,26 @@ final class ClassifierCore: @unchecked Sendable {
     }
 }
 
+/// What the three classifier stages share beyond ``ClassifierCore``: an event output, heavy while
+/// a model is loaded, and a finish that flushes the core.
+protocol ClassifierStage: ProcessingStage {
+    var core: ClassifierCore { get }
+}
+
+extension ClassifierStage {
+
+    /// A decoded frame as the preprocessors take it; other layouts are refused naming the stage.
+    func image(_ frame: VideoFrame) throws -> RGB8Image {
+        guard frame.layout == .rgb24 else {
+            throw GraphError.invalidInput(stage: core.id, message: "\(frame.layout.rawValue) frames; the model needs rgb24 (decode's layout)")
+        }
+        return RGB8Image(width: frame.width, height: frame.height, pixels: frame.bytes)
+    }
+}
+
 /// Classifies clips from `sample` (mode `clips`) with a ViViT or ViViT factorised-encoder
 /// checkpoint; one event per clip (or per `average` clips) with the top-k labels.
-public final class VideoClassifierStage: ProcessingStage, @unchecked Sendable {
+public final class VideoClassifierStage: ClassifierStage, @unchecked Sendable {
     let core: ClassifierCore
     let preprocessor: VideoPreprocessor?
 
@@ -137,8 +154,10 @@ public final class VideoClassifierStage: ProcessingStage, @unchecked Sendable {
     }
 
     public var inputTypes: [PortType] { [.clip] }
+
     public var outputType: PortType? { .event }
     public var isHeavy: Bool { core.model != nil }
+    public func finish(output: StageOutput) throws { try core.finishClassifying(output: output) }
 
     public func process(_ packet: Packet, input: Int, output: StageOutput) throws {
         guard let model = core.model, let preprocessor, case .clip(let clip) = packet.payload else { return }
@@ -148,23 +167,17 @@ public final class VideoClassifierStage: ProcessingStage, @unchecked Sendable {
             throw GraphError.invalidInput(
                 stage: id, message: "clips of \(clip.frames.count) frames; the model takes \(frames) (set sample's clip_length: \(frames))")
         }
-        let images = try clip.frames.map { frame -> RGB8Image in
-            guard frame.layout == .rgb24 else {
-                throw GraphError.invalidInput(stage: id, message: "\(frame.layout.rawValue) frames; the model needs rgb24 (decode's layout)")
-            }
-            return RGB8Image(width: frame.width, height: frame.height, pixels: frame.bytes)
-        }
+        let images = try clip.frames.map(image)
         try core.enqueue(.init(input: preprocessor.clip(images), start: clip.startSeconds, end: clip.endSeconds,
                                frames: clip.frames.map(\.index)),
                          output: output)
     }
 
-    public func finish(output: StageOutput) throws { try core.finishClassifying(output: output) }
 }
 
 /// Classifies `spectrogram` blocks (mode `ast`) with an AST checkpoint; sigmoid scores for
 /// AudioSet's multi-label head.
-public final class AudioClassifierStage: ProcessingStage, @unchecked Sendable {
+public final class AudioClassifierStage: ClassifierStage, @unchecked Sendable {
     let core: ClassifierCore
 
     public init(id: String, model: (any KinoModel)?, name: String? = nil, offReason: String? = nil, topK: Int = 5,
@@ -174,8 +187,10 @@ public final class AudioClassifierStage: ProcessingStage, @unchecked Sendable {
     }
 
     public var inputTypes: [PortType] { [.spectrogram] }
+
     public var outputType: PortType? { .event }
     public var isHeavy: Bool { core.model != nil }
+    public func finish(output: StageOutput) throws { try core.finishClassifying(output: output) }
 
     public func process(_ packet: Packet, input: Int, output: StageOutput) throws {
         guard let model = core.model, case .spectrogram(let block) = packet.payload else { return }
@@ -192,12 +207,11 @@ public final class AudioClassifierStage: ProcessingStage, @unchecked Sendable {
         try core.enqueue(.init(input: tensor, start: block.startSeconds, end: block.endSeconds), output: output)
     }
 
-    public func finish(output: StageOutput) throws { try core.finishClassifying(output: output) }
 }
 
 /// Classifies single frames (from `sample`, mode `fps`) with a ViT checkpoint, preprocessed as
 /// its folder's `preprocessor_config.json` says; one event per frame (or per `average` frames).
-public final class ImageClassifierStage: ProcessingStage, @unchecked Sendable {
+public final class ImageClassifierStage: ClassifierStage, @unchecked Sendable {
     let core: ClassifierCore
     let preprocessor: ImagePreprocessor?
 
@@ -209,18 +223,16 @@ public final class ImageClassifierStage: ProcessingStage, @unchecked Sendable {
     }
 
     public var inputTypes: [PortType] { [.video] }
+
     public var outputType: PortType? { .event }
     public var isHeavy: Bool { core.model != nil }
+    public func finish(output: StageOutput) throws { try core.finishClassifying(output: output) }
 
     public func process(_ packet: Packet, input: Int, output: StageOutput) throws {
         guard let model = core.model, let preprocessor, case .videoFrame(let frame) = packet.payload else { return }
-        guard frame.layout == .rgb24 else {
-            throw GraphError.invalidInput(stage: core.id, message: "\(frame.layout.rawValue) frames; the model needs rgb24 (decode's layout)")
-        }
-        let pixels = preprocessor.pixelValues([RGB8Image(width: frame.width, height: frame.height, pixels: frame.bytes)])
+        let pixels = preprocessor.pixelValues([try image(frame)])
         try core.enqueue(.init(input: pixels.reshaped(model.sampleShape), start: frame.seconds, end: frame.seconds + max(0, frame.duration),
                                frames: [frame.index]), output: output)
     }
 
-    public func finish(output: StageOutput) throws { try core.finishClassifying(output: output) }
 }

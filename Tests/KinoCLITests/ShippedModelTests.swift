@@ -25,45 +25,43 @@ import KinoTestSupport
         return (object["model"] as? String, labels[0]["label"] as! String, scores)
     }
 
-    @Test func theSoundModelIsSmallAndNamesItsEightLabels() throws {
-        let info = try KinoBinary.run(["model", "info", Self.sounds, "--labels", "0"])
+    /// `kino model info` names the model type and every label, and the weights fit in 5 MB.
+    func expectSmallModel(_ folder: String, type: String, labels: [String]) throws {
+        let info = try KinoBinary.run(["model", "info", folder, "--labels", "0"])
         #expect(info.status == 0, "\(info.errors)")
-        #expect(info.output.contains("model_type: kino-cct"))
-        for label in Self.soundLabels { #expect(info.output.contains("\t\(label)\n"), "\(label)") }
-        let size = try FileManager.default.attributesOfItem(atPath: Self.sounds + "/model.safetensors")[.size] as! Int
+        #expect(info.output.contains("model_type: \(type)\n"))
+        for label in labels { #expect(info.output.contains("\t\(label)\n"), "\(label)") }
+        let size = try FileManager.default.attributesOfItem(atPath: folder + "/model.safetensors")[.size] as! Int
         #expect(size <= 5 << 20)
     }
 
-    /// TRAINING.md states ≥ 0.9 on the held-out split; the 32 committed files must agree.
-    @Test func theSoundModelLabelsHeldOutFiles() throws {
-        let data = "\(Repository.root)/Tests/KinoCLITests/Fixtures/kino-sounds-test"
-        let r = try KinoBinary.run(["model", "eval", "--model", Self.sounds, "--data", data, "--json"])
+    /// `kino model eval` on a committed held-out sample: all `files` read, accuracy ≥ 0.9 (the bar
+    /// TRAINING.md states for the whole test split).
+    func expectHeldOutAccuracy(_ folder: String, fixture: String, files: Int) throws {
+        let data = "\(Repository.root)/Tests/KinoCLITests/Fixtures/\(fixture)"
+        let r = try KinoBinary.run(["model", "eval", "--model", folder, "--data", data, "--json"])
         #expect(r.status == 0, "\(r.errors)")
         let object = try json(Substring(r.output.trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(object["files"] as? Int == 32)
+        #expect(object["files"] as? Int == files)
         let accuracy = try #require(object["val_accuracy"] as? Double)
         #expect(accuracy >= 0.9, "\(r.output)")
+    }
+
+    @Test func theSoundModelIsSmallAndNamesItsEightLabels() throws {
+        try expectSmallModel(Self.sounds, type: "kino-cct", labels: Self.soundLabels)
+    }
+
+    @Test func theSoundModelLabelsHeldOutFiles() throws {
+        try expectHeldOutAccuracy(Self.sounds, fixture: "kino-sounds-test", files: 32)
     }
 
     @Test func theMotionModelIsSmallAndNamesItsNineLabels() throws {
-        let info = try KinoBinary.run(["model", "info", Self.motion, "--labels", "0"])
-        #expect(info.status == 0, "\(info.errors)")
-        #expect(info.output.contains("model_type: kino-cct-video"))
-        for label in Self.motionLabels { #expect(info.output.contains("\t\(label)\n"), "\(label)") }
-        let size = try FileManager.default.attributesOfItem(atPath: Self.motion + "/model.safetensors")[.size] as! Int
-        #expect(size <= 5 << 20)
+        try expectSmallModel(Self.motion, type: "kino-cct-video", labels: Self.motionLabels)
     }
 
-    /// TRAINING.md states the held-out accuracy; the 36 committed clips (pictures no training clip
-    /// used) must agree.
+    /// 36 clips rendered from pictures no training clip used.
     @Test func theMotionModelLabelsHeldOutClips() throws {
-        let data = "\(Repository.root)/Tests/KinoCLITests/Fixtures/kino-motion-test"
-        let r = try KinoBinary.run(["model", "eval", "--model", Self.motion, "--data", data, "--json"])
-        #expect(r.status == 0, "\(r.errors)")
-        let object = try json(Substring(r.output.trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(object["files"] as? Int == 36)
-        let accuracy = try #require(object["val_accuracy"] as? Double)
-        #expect(accuracy >= 0.9, "\(r.output)")
+        try expectHeldOutAccuracy(Self.motion, fixture: "kino-motion-test", files: 36)
     }
 
     /// Camera moves made by FFmpeg's crop and zoompan filters on a picture no training clip came
