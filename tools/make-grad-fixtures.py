@@ -16,6 +16,9 @@
 
 Command (torch 2.5.1, transformers 4.46.3; venv from `bash tools/setup-reference.sh`):
     tools/.venv/bin/python tools/make-grad-fixtures.py
+Fixture names as arguments write only those models' goldens (1.), e.g. after
+tools/make-video-model-fixtures.py:
+    tools/.venv/bin/python tools/make-grad-fixtures.py videomae-a videomae-b videomae-c timesformer-a timesformer-b
 """
 import json
 import os
@@ -25,7 +28,8 @@ import torch
 import torch.nn.functional as F
 import transformers
 from safetensors.torch import load_file, save_file
-from transformers import ASTForAudioClassification, ViTForImageClassification, VivitForVideoClassification
+from transformers import (ASTForAudioClassification, TimesformerForVideoClassification, VideoMAEForVideoClassification,
+                          ViTForImageClassification, VivitForVideoClassification)
 
 sys.path.insert(0, os.path.dirname(__file__))
 import vivit_fe_reference as fe  # noqa: E402
@@ -35,7 +39,8 @@ MODELS = os.path.join(HERE, "..", "Tests", "KinoModelsTests", "Fixtures")
 TRAIN = os.path.join(HERE, "..", "Tests", "KinoTrainTests", "Fixtures")
 COMMAND = "tools/.venv/bin/python tools/make-grad-fixtures.py"
 CLASSES = {"vit": ViTForImageClassification, "vivit": VivitForVideoClassification,
-           "audio-spectrogram-transformer": ASTForAudioClassification}
+           "audio-spectrogram-transformer": ASTForAudioClassification, "videomae": VideoMAEForVideoClassification,
+           "timesformer": TimesformerForVideoClassification}
 
 
 def metadata(**extra):
@@ -162,10 +167,17 @@ def op_gradients():
     print(f"op goldens: {', '.join(sorted(ops))}")
 
 
+VIDEO = ("videomae-a", "videomae-b", "videomae-c", "timesformer-a", "timesformer-b")
+
+
 def main():
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
-    for name in ("vit-a", "vivit-a", "vivit-b", "vivit-c", "ast-a", "fe-a", "fe-b"):
+    if len(sys.argv) > 1:
+        for name in sys.argv[1:]:
+            model_gradients(name)
+        return
+    for name in ("vit-a", "vivit-a", "vivit-b", "vivit-c", "ast-a", "fe-a", "fe-b") + VIDEO:
         model_gradients(name)
     model_gradients("vit-b", smoothing=0.1)
     model_gradients("ast-b", loss="bce")

@@ -27,6 +27,16 @@ public protocol FbankClassifier: KinoModel {
     var melBins: Int { get }
 }
 
+/// A classifier of clips prepared as Hugging Face's `VideoMAEImageProcessor` prepares them (short
+/// side, centre crop, rescale, per-channel mean and standard deviation from the folder's
+/// `preprocessor_config.json`): VideoMAE and TimeSformer checkpoints. Their clips come from
+/// ``VideoPreprocessor/load(directory:cropSize:)``.
+public protocol VideoMAEProcessedClassifier: KinoModel {
+    /// Frames per clip and the step between them, as transformers' video-classification
+    /// pipeline samples them.
+    var frameSampling: FrameSampling { get }
+}
+
 /// How scores are turned into probabilities: one class per input (ImageNet, Kinetics) or
 /// independent labels (AudioSet).
 public enum LabelScoring: String, Sendable {
@@ -290,8 +300,9 @@ public struct CommonConfiguration: Codable, Sendable, Equatable {
     /// Whether `architectures` names a class ending in `suffix` (a task head).
     func names(_ suffix: String) -> Bool { architectures?.contains { $0.hasSuffix(suffix) } ?? false }
 
-    /// Throws when the sizes cannot describe a transformer.
-    func validate(path: String) throws {
+    /// Throws when the sizes cannot describe a transformer, or (unless `allowsUnbiasedProjections`,
+    /// for models whose projections can drop their biases) when `qkv_bias` is false.
+    func validate(path: String, allowsUnbiasedProjections: Bool = false) throws {
         try ConfigurationCheck.atLeast(1, hiddenSize, "hidden_size")
         try ConfigurationCheck.atLeast(1, numberOfHeads, "num_attention_heads")
         try ConfigurationCheck.atLeast(0, numberOfLayers, "num_hidden_layers")
@@ -300,7 +311,7 @@ public struct CommonConfiguration: Codable, Sendable, Equatable {
             throw ModelError.invalidConfiguration(
                 path: path, reason: "hidden_size \(hiddenSize) must be a positive multiple of num_attention_heads \(numberOfHeads)")
         }
-        guard qkvBias else {
+        guard qkvBias || allowsUnbiasedProjections else {
             throw ModelError.invalidConfiguration(path: path, reason: "qkv_bias false is not supported")
         }
     }

@@ -29,6 +29,14 @@ public enum ModelRegistry {
             try VivitForVideoClassification(configuration: JSONDecoder().decode(ViViTConfiguration.self, from: data),
                                             weights: weights)
         },
+        "videomae": Entry(keyPrefix: "videomae.") { data, weights in
+            try VideoMAEForVideoClassification(
+                configuration: JSONDecoder().decode(VideoMAEConfiguration.self, from: data), weights: weights)
+        },
+        "timesformer": Entry(keyPrefix: "timesformer.") { data, weights in
+            try TimesformerForVideoClassification(
+                configuration: JSONDecoder().decode(TimeSformerConfiguration.self, from: data), weights: weights)
+        },
         "audio-spectrogram-transformer": Entry(keyPrefix: "audio_spectrogram_transformer.") { data, weights in
             try ASTForAudioClassification(configuration: JSONDecoder().decode(ASTConfiguration.self, from: data),
                                           weights: weights)

@@ -1,5 +1,5 @@
-// The pre-norm encoder block shared by HF ViT, ViViT and AST (ViTLayer), and by the scenic
-// ViViT factorised encoder's spatial and temporal transformers.
+// The pre-norm encoder block shared by HF ViT, ViViT, AST and VideoMAE (ViTLayer), and by the
+// scenic ViViT factorised encoder's spatial and temporal transformers.
 @_exported import KinoNN
 import KinoTensor
 
@@ -105,20 +105,27 @@ public struct EncoderLayer: ParameterContainer, Sendable {
 /// A stack of ``EncoderLayer``s followed by a final layer norm (HF `encoder` + `layernorm`).
 public struct TransformerEncoder: ParameterContainer, Sendable {
     public var layers: [EncoderLayer]
-    public var finalNorm: LayerNorm
+    /// `layernorm`; nil where the model normalises after pooling instead (VideoMAE's
+    /// `use_mean_pooling`, whose `fc_norm` follows the token mean).
+    public var finalNorm: LayerNorm?
     /// Recompute each block's forward during backward instead of keeping its activations
     /// (activation checkpointing): a training tape then holds one `[B, N, D]` tensor per block.
     public var recomputesBlocks = false
     /// Learned prompt tokens (prompt tuning); nil for none.
     public var prompts: PromptTokens?
 
-    /// Loads `{root}encoder.layer.*` and `{root}{normKey}`.
+    /// Loads `{root}encoder.layer.*` (each block by `layer`) and `{root}{normKey}` (no final norm
+    /// for a nil `normKey`).
     ///
     /// Layers are loaded one by one, each only once the checkpoint is seen to hold it, so a
     /// layer count (`layersField` in config.json) beyond the checkpoint's is an error naming that
     /// field rather than a table sized by it.
-    static func load(_ source: any WeightSource, root: String = "", normKey: String = "layernorm",
-                     shape: EncoderShape, layersField: String = "num_hidden_layers") throws -> TransformerEncoder {
+    static func load(_ source: any WeightSource, root: String = "", normKey: String? = "layernorm",
+                     shape: EncoderShape, layersField: String = "num_hidden_layers",
+                     layer: (any WeightSource, String, Int, EncoderShape) throws -> EncoderLayer = {
+                         try EncoderLayer.load($0, root: $1, index: $2, shape: $3)
+                     })
+        throws -> TransformerEncoder {
         var layers: [EncoderLayer] = []
         for index in 0..<max(0, shape.layers) {
             let first = "\(root)encoder.layer.\(index).layernorm_before.weight"
@@ -126,12 +133,15 @@ public struct TransformerEncoder: ParameterContainer, Sendable {
                 throw ConfigurationCheck.invalid(
                     "\(layersField) is \(shape.layers) but the checkpoint has \(index) \(root)encoder layers (no \(first))")
             }
-            layers.append(try EncoderLayer.load(source, root: root, index: index, shape: shape))
+            layers.append(try layer(source, root, index, shape))
         }
         return TransformerEncoder(layers: layers,
-                                  finalNorm: try .load(source, root + normKey, size: shape.hiddenSize,
-                                                       eps: shape.layerNormEps))
+                                  finalNorm: try normKey.map { try .load(source, root + $0, size: shape.hiddenSize,
+                                                                         eps: shape.layerNormEps) })
     }
+
+    /// The token width `D`.
+    public var width: Int { finalNorm?.weight.count ?? layers.first?.layerNormBefore.weight.count ?? 0 }
 
     /// Every block and the final norm on `[B, N, D]` tokens.
     public func callAsFunction<C: ConvolutionContext>(_ tokens: C.Value, _ c: inout C) -> C.Value {
@@ -141,7 +151,7 @@ public struct TransformerEncoder: ParameterContainer, Sendable {
             if let prompts, index > 0 { hidden = prompts.replace(in: hidden, block: index, &c) }
             hidden = recomputesBlocks ? c.checkpointed([hidden]) { inner, x in layer(x[0], &inner) } : layer(hidden, &c)
         }
-        return finalNorm(hidden, &c)
+        return finalNorm.map { $0(hidden, &c) } ?? hidden
     }
 
     /// Eagerly, on a tensor.

@@ -192,7 +192,9 @@ struct InputMaker {
         }
         let length = model.sampleShape[0]
         let frames = try decoder.frames(at: (0..<length).map { min($0 * 2, index.count - 1) })
-        return VideoPreprocessor(cropSize: size, range: .original).clip(frames.map(image)).reshaped(model.sampleShape)
+        // VideoMAE and TimeSformer follow the folder's preprocessor_config.json, ViViT its original range.
+        let pre = try VideoPreprocessor.forModel(model, directory: modelDirectory, range: .original)
+        return pre.clip(frames.map(image)).reshaped(model.sampleShape)
     }
 }
 

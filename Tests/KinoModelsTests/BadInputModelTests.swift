@@ -4,7 +4,7 @@ import KinoModels
 import KinoTensor
 
 @Suite struct BadModelInputTests {
-    @Test(arguments: ["vit-a", "vivit-a", "ast-a"])
+    @Test(arguments: ["vit-a", "vivit-a", "ast-a", "videomae-a", "timesformer-a"])
     func nanAndWrongRankAreClearErrors(fixture: String) throws {
         let model = try ModelRegistry.load(directory: Fixtures.directory(fixture))
         let shape = [1] + model.sampleShape

@@ -8,7 +8,8 @@ import Testing
 /// architecture as a folder.
 @Suite("gradients of whole models")
 struct GradientParityTests {
-    static let names = ["vit-a", "vit-b", "vivit-a", "vivit-b", "vivit-c", "ast-a", "ast-b", "fe-a", "fe-b", "cct-a", "cct-video-a"]
+    static let names = ["vit-a", "vit-b", "vivit-a", "vivit-b", "vivit-c", "ast-a", "ast-b", "fe-a", "fe-b", "cct-a", "cct-video-a",
+                        "videomae-a", "videomae-b", "videomae-c", "timesformer-a", "timesformer-b"]
 
     /// Loss and gradients as `kino model grad` computes them.
     static func gradients(_ model: any KinoModel, input: Tensor, golden: SafeTensorsFile)
@@ -150,7 +151,7 @@ struct GradientParityTests {
     }
 
     @Test("every architecture saves as a folder that loads back with no unused key and the same outputs",
-          arguments: ["vit-a", "vit-c-backbone", "vivit-b", "ast-a", "fe-a"])
+          arguments: ["vit-a", "vit-c-backbone", "vivit-b", "ast-a", "fe-a", "videomae-a", "videomae-b", "timesformer-a"])
     func saveLoadRoundTrip(_ name: String) throws {
         let model = try ModelRegistry.load(directory: Fixtures.directory(name))
         let directory = try Fixtures.temporaryDirectory()

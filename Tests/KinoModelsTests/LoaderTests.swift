@@ -107,7 +107,7 @@ struct LoaderTests {
         let random = try ViTForImageClassification(configuration: config, weights: RandomWeights(seed: 1))
         let stored = try ModelRegistry.load(directory: Fixtures.directory("vit-b"))
         #expect(random.parameterCount == stored.parameterCount)
-        #expect(random.vit.encoder.finalNorm.weight.value.storage.allSatisfy { $0 == 1 })
+        #expect(random.vit.encoder.finalNorm!.weight.value.storage.allSatisfy { $0 == 1 })
         #expect(random.classifier.bias!.value.storage.allSatisfy { $0 == 0 })
     }
 }

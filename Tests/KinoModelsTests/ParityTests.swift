@@ -4,13 +4,14 @@ import KinoTensor
 import Testing
 
 /// Logits and last hidden states against PyTorch/transformers on tiny random-weight models
-/// (tools/make-model-fixtures.py); tolerance 1e-4 absolute.
+/// (tools/make-model-fixtures.py, tools/make-video-model-fixtures.py); tolerance 1e-4 absolute.
 @Suite("parity with the PyTorch references")
 struct ParityTests {
     static let tolerance: Float = 1e-4
 
     @Test("logits and last_hidden_state", arguments: [
         "vit-a", "vit-b", "vivit-a", "vivit-b", "vivit-c", "ast-a", "ast-b", "ast-c", "fe-a", "fe-b", "cct-a", "cct-video-a",
+        "videomae-a", "videomae-b", "videomae-c", "timesformer-a", "timesformer-b",
     ])
     func matchesReference(_ name: String) throws {
         let model = try ModelRegistry.load(directory: Fixtures.directory(name))

@@ -11,10 +11,13 @@ extension KinoModel {
         String(layer.layerNormBefore.weight.key.dropLast("layernorm_before.weight".count))
     }
 
-    /// The key prefix of an encoder (`vit.`, `spatial.`): its final norm's key without `layernorm.weight`.
+    /// The key prefix of an encoder (`vit.`, `spatial.`): its final norm's key without
+    /// `layernorm.weight`, or, without a final norm, its first block's key without
+    /// `encoder.layer.0.layernorm_before.weight`.
     static func encoderPrefix(_ encoder: TransformerEncoder) -> String {
-        let key = encoder.finalNorm.weight.key
-        return key.hasSuffix("layernorm.weight") ? String(key.dropLast("layernorm.weight".count)) : ""
+        let (key, suffix) = encoder.finalNorm.map { ($0.weight.key, "layernorm.weight") }
+            ?? (encoder.layers.first?.layerNormBefore.weight.key ?? "", "encoder.layer.0.layernorm_before.weight")
+        return key.hasSuffix(suffix) ? String(key.dropLast(suffix.count)) : ""
     }
 
     /// The HF module name of `key` with the checkpoint root (keys loaded from a file without the
@@ -58,7 +61,7 @@ extension KinoModel {
             throw ModelError.notAdaptable(architecture: architecture, reason: "it has no encoder \(missing) to freeze (encoders: \(prefixes.map { $0.isEmpty ? "(root)" : $0 }.joined(separator: ", ")))")
         }
         try visitEncoders { encoder in
-            let width = encoder.finalNorm.weight.count
+            let width = encoder.width
             let prefix = Self.encoderPrefix(encoder)
             if frozen.contains(prefix) { return }
             for i in encoder.layers.indices {
@@ -118,7 +121,8 @@ extension KinoModel {
         switch spec.method {
         case .full: unfreeze(matching: .all)
         case .linear: unfreeze(matching: Self.headPattern)
-        case .bitfit: unfreeze(matching: KeyPattern("*.bias, classifier.*"))
+        // VideoMAE's query and value biases are `q_bias` and `v_bias`.
+        case .bitfit: unfreeze(matching: KeyPattern("*.bias, *.q_bias, *.v_bias, classifier.*"))
         case .lora: unfreeze(matching: KeyPattern("*.lora_A.weight, *.lora_B.weight, classifier.*"))
         case .ia3: unfreeze(matching: KeyPattern("*.ia3_l, classifier.*"))
         case .houlsby, .pfeiffer, .conformer:

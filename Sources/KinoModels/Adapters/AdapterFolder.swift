@@ -118,7 +118,7 @@ public enum AdapterFolder {
             copy.visitEncoders { e in
                 layers += e.layers.count
                 heads = e.layers.first?.heads ?? 1
-                width = e.finalNorm.weight.count
+                width = e.width
             }
             object["num_virtual_tokens"] = spec.tokens
             object["token_dim"] = width
