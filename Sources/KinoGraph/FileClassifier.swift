@@ -14,8 +14,10 @@ public struct FileClassifier: Sendable {
         public var topK = 5
         /// Windows per forward pass.
         public var batch = 1
-        /// Clip models: frames between the frames of a clip.
-        public var frameStride = 2
+        /// Clip models: frames between the frames of a clip (default: the model's own sampling,
+        /// consecutive frames for VideoMAE and TimeSformer as transformers' pipeline takes them,
+        /// every 2nd frame for ViViT and Kino's models).
+        public var frameStride: Int?
         /// Clip models: frames between window starts (default: one window span, so windows tile the file).
         public var clipStride: Int?
         /// Fbank models: seconds between window starts (default: one window).
@@ -89,12 +91,15 @@ public struct FileClassifier: Sendable {
             builder.add(classifier, ImageClassifierStage(id: classifier, model: model, configuration: configuration, name: name,
                                                              topK: options.topK, batch: options.batch), inputs: ["frames"])
         } else if model.sampleShape.count == 4 {
-            let spec = ClipSpec(length: model.sampleShape[0], frameStride: options.frameStride, clipStride: options.clipStride,
+            let stride = options.frameStride ?? (model as? any VideoMAEProcessedClassifier)?.frameSampling.stride ?? 2
+            let spec = ClipSpec(length: model.sampleShape[0], frameStride: stride, clipStride: options.clipStride,
                                 policy: .repeatLast)
+            let preprocessor = try VideoPreprocessor.forModel(model, directory: directory ?? "", range: options.pixelRange)
             builder.add("video", VideoDecodeSource(path: file, options: VideoDecodeOptions(layout: .rgb24)))
             builder.add("clips", SampleStage(mode: .clips(spec)), inputs: ["video"])
             builder.add(classifier, VideoClassifierStage(id: classifier, model: model, name: name, topK: options.topK,
-                                                             batch: options.batch, range: options.pixelRange), inputs: ["clips"])
+                                                         batch: options.batch, range: options.pixelRange, preprocessor: preprocessor),
+                        inputs: ["clips"])
         } else {
             throw GraphError.invalidInput(stage: classifier, message: "\(model.architecture) is not a classifier Kino can run on files")
         }

@@ -33,14 +33,25 @@ enum ModelKinds {
     }
 
     static let vivit = StageKind(
-        name: "vivit", summary: "Top-k labels of video clips from a ViViT, ViViT factorised-encoder or Kino compact video (kino-cct-video) checkpoint.",
+        name: "vivit", summary: "Top-k labels of video clips from a ViViT, ViViT factorised-encoder, VideoMAE, TimeSformer or Kino compact video (kino-cct-video) checkpoint.",
         inputs: "clip", output: "event", options: VivitOptions.self) { v, c in
             let o = v.common
             let found = try load(o, stage: c.id, shipped: ModelLibrary.motion, accepting: [VivitForVideoClassification.self, ViViTFactorisedEncoder.self,
-                                                             CompactVideoTransformer.self],
-                                 what: "a ViViT, ViViT factorised-encoder or kino-cct-video")
+                                                             CompactVideoTransformer.self, VideoMAEForVideoClassification.self,
+                                                             TimesformerForVideoClassification.self],
+                                 what: "a ViViT, ViViT factorised-encoder, VideoMAE, TimeSformer or kino-cct-video")
+            var preprocessor: VideoPreprocessor?
+            if let model = found.model, let directory = found.directory {
+                do {
+                    preprocessor = try VideoPreprocessor.forModel(model, directory: directory, range: o.pixelRange)
+                } catch {
+                    throw GraphError.invalidOption(stage: c.id, option: "model", expected: "a folder whose preprocessor_config.json fits the model",
+                                                   got: "\(directory) (\(error.localizedDescription))", line: nil)
+                }
+            }
             return VideoClassifierStage(id: c.id, model: found.model, name: found.name, offReason: found.offReason, topK: o.topK,
-                                        batch: o.batch, average: o.average, summary: o.summary, range: o.pixelRange)
+                                        batch: o.batch, average: o.average, summary: o.summary, range: o.pixelRange,
+                                        preprocessor: preprocessor)
         }
 
     static let ast = StageKind(
@@ -58,7 +69,7 @@ enum ModelKinds {
         inputs: "video", output: "event", options: ClassifierOptions.self) { o, c in
             let found = try load(o, stage: c.id, shipped: "", accepting: [ViTForImageClassification.self], what: "a ViT")
             var configuration: ImageProcessorConfiguration?
-            if let model = found.model, let directory = o.model {
+            if let model = found.model, let directory = found.directory {
                 do {
                     configuration = try ImageProcessorConfiguration.load(directory: directory, imageSize: model.sampleShape.last!)
                 } catch {
@@ -72,8 +83,8 @@ enum ModelKinds {
 
     /// The model of option `model` and its name, or no model and why (the stage is then off).
     private static func load(_ o: ClassifierOptions, stage: String, shipped: String, accepting types: [any KinoModel.Type],
-                             what: String) throws -> (model: (any KinoModel)?, name: String?, offReason: String?) {
-        guard var directory = o.model else { return (nil, nil, nil) }
+                             what: String) throws -> (model: (any KinoModel)?, name: String?, offReason: String?, directory: String?) {
+        guard var directory = o.model else { return (nil, nil, nil, nil) }
         var name = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
         if directory == "shipped" || directory == "auto" {
             guard !shipped.isEmpty else {
@@ -84,7 +95,7 @@ enum ModelKinds {
             guard let found = library.directory(for: shipped) else {
                 let searched = library.directories.joined(separator: ", ")
                 if directory == "auto" {
-                    return (nil, nil, "no shipped \(shipped) model (searched \(searched); `make models` trains it); nothing was classified")
+                    return (nil, nil, "no shipped \(shipped) model (searched \(searched); `make models` trains it); nothing was classified", nil)
                 }
                 throw GraphError.invalidOption(stage: stage, option: "model", expected: "the shipped \(shipped) model in one of \(searched)",
                                                got: "shipped (not found; `make models` trains it)", line: nil)
@@ -111,6 +122,6 @@ enum ModelKinds {
                                                got: "\(adapter) (\(error.localizedDescription))", line: nil)
             }
         }
-        return (model, name, nil)
+        return (model, name, nil, directory)
     }
 }

@@ -146,9 +146,12 @@ public final class VideoClassifierStage: ClassifierStage, @unchecked Sendable {
     ///   - range: pixel scaling (original [−1, 1] or HF's [−3, 1]).
     ///   - name: what events call the model (default: its architecture).
     ///   - offReason: what the "off" event says when `model` is `nil`.
+    ///   - preprocessor: how clips become pixels (default: ViViT's, with `range`); VideoMAE and
+    ///     TimeSformer take their folder's (``VideoPreprocessor/forModel(_:directory:range:)``).
     public init(id: String, model: (any KinoModel)?, name: String? = nil, offReason: String? = nil, topK: Int = 5,
-                batch: Int = 1, average: Int = 1, summary: Bool = true, range: ViViTPixelRange = .original) {
-        preprocessor = model.map { VideoPreprocessor(cropSize: $0.sampleShape.last!, range: range) }
+                batch: Int = 1, average: Int = 1, summary: Bool = true, range: ViViTPixelRange = .original,
+                preprocessor: VideoPreprocessor? = nil) {
+        self.preprocessor = preprocessor ?? model.map { VideoPreprocessor(cropSize: $0.sampleShape.last!, range: range) }
         core = ClassifierCore(id: id, model: model, name: name, offReason: offReason, topK: topK, batch: batch,
                               average: average, summary: summary)
     }

@@ -9,7 +9,7 @@ import KinoTensor
 struct ClassifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "classify",
-        abstract: "Label a video (ViViT, ViViT factorised encoder, ViT) or audio (AST) file, window by window.",
+        abstract: "Label a video (ViViT, ViViT factorised encoder, VideoMAE, TimeSformer, ViT, Kino's compact models) or audio (AST, kino-cct) file, window by window.",
         discussion: """
             Clip models see windows of T frames (T from the model) taken --frame-stride apart; a new window starts \
             every --clip-stride frames (default: one window span, so windows tile the file). The last window repeats \
@@ -29,7 +29,8 @@ struct ClassifyCommand: ParsableCommand {
     @Option(help: "An adapter folder (adapter_config.json + adapter_model.safetensors, PEFT's or kino train's) to attach.")
     var adapter: String?
     @Option(name: .customLong("top-k"), help: "Labels to print per window and overall.") var topK = 5
-    @Option(help: "Clip models: frames between the frames of a clip.") var frameStride = 2
+    @Option(help: "Clip models: frames between the frames of a clip (default: 1 for VideoMAE and TimeSformer, as transformers' pipeline samples; 2 for ViViT and Kino's models).")
+    var frameStride: Int?
     @Option(help: "Clip models: frames between window starts (default: the window span).") var clipStride: Int?
     @Option(help: "ViT: frames per second to classify.") var fps = 1.0
     @Option(help: "ViViT pixel scaling: original ([-1, 1], the recipe the checkpoints were converted with) or hf ([-3, 1], today's HF processor).")
@@ -40,7 +41,7 @@ struct ClassifyCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per window and one for the summary.") var json = false
 
     func validate() throws {
-        guard topK > 0, frameStride > 0, batch > 0, fps > 0, (clipStride ?? 1) > 0, (hop ?? 1) >= 0.01 else {
+        guard topK > 0, (frameStride ?? 1) > 0, batch > 0, fps > 0, (clipStride ?? 1) > 0, (hop ?? 1) >= 0.01 else {
             throw ValidationError("--top-k, --frame-stride, --clip-stride, --batch, --fps and --hop (≥ 0.01) must be positive")
         }
         guard ViViTPixelRange(rawValue: pixelRange) != nil else {

@@ -164,7 +164,8 @@ struct TrainDataError: Error, LocalizedError {
 }
 
 /// Model inputs for files, as `kino classify` computes them: AST its first fbank window,
-/// ViT the middle frame (pixel_values), clip models the first clip (frame stride 2).
+/// ViT the middle frame (pixel_values), clip models the first clip (frame stride 2; 1 for
+/// VideoMAE and TimeSformer).
 struct InputMaker {
     var model: any KinoModel
     var modelDirectory: String
@@ -191,7 +192,9 @@ struct InputMaker {
             return t.reshaped(model.sampleShape)
         }
         let length = model.sampleShape[0]
-        let frames = try decoder.frames(at: (0..<length).map { min($0 * 2, index.count - 1) })
+        // The first clip as `kino classify` takes it: every 2nd frame, consecutive ones for VideoMAE/TimeSformer.
+        let stride = (model as? any VideoMAEProcessedClassifier)?.frameSampling.stride ?? 2
+        let frames = try decoder.frames(at: (0..<length).map { min($0 * stride, index.count - 1) })
         // VideoMAE and TimeSformer follow the folder's preprocessor_config.json, ViViT its original range.
         let pre = try VideoPreprocessor.forModel(model, directory: modelDirectory, range: .original)
         return pre.clip(frames.map(image)).reshaped(model.sampleShape)

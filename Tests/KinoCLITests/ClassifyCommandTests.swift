@@ -63,6 +63,28 @@ import KinoTestSupport
         }
     }
 
+    /// VideoMAE (and TimeSformer) take consecutive frames, as transformers' pipeline samples them,
+    /// and the folder's preprocessing (ImageNet mean and std without a preprocessor_config.json).
+    @Test func videoMAETakesConsecutiveFramesAndItsOwnPreprocessing() throws {
+        let model = "\(Self.fixtures)/videomae-a"
+        let file = Repository.sample("vfr.mp4")
+        let r = try KinoBinary.run(["classify", file, "--model", model, "--json", "--top-k", "3"])
+        #expect(r.status == 0, "\(r.errors)")
+        let (rows, _) = try windows(r.output)
+        let network = try ModelRegistry.load(directory: model)
+        let length = network.sampleShape[0]
+        #expect(rows.first?["frames"] as? [Int] == Array(0..<length))
+        let decoder = try VideoDecoder(path: file, options: VideoDecodeOptions(layout: .rgb24))
+        let frames = try decoder.frames(at: Array(0..<length)).map { RGB8Image(width: $0.width, height: $0.height, pixels: $0.bytes) }
+        let clip = try VideoPreprocessor.forModel(network, directory: model).clip(frames)
+        let want = network.probabilities(try #require(try network(clip.reshaped([1] + network.sampleShape)).logits))[0]
+        let got = try scores(rows[0])
+        for (i, label) in network.labels.enumerated() where got[label] != nil {
+            #expect(abs(got[label]! - want[i]) < 1e-5, "\(label)")
+        }
+        #expect(got.count == min(3, network.labels.count))
+    }
+
     @Test func astWindowsFollowTheHopAndScoreAsTheLibrary() throws {
         let model = "\(Self.fixtures)/ast-a"
         let file = Repository.sample("speech.wav")
