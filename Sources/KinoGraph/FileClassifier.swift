@@ -71,6 +71,23 @@ public struct FileClassifier: Sendable {
     ///   stage failure (naming the file) when decoding or classifying fails.
     public func classify(_ file: String, onWindow: @escaping @Sendable (Window) -> Void) throws -> Result {
         let collector = EventCallbackSink()
+        let graph: Graph
+        do {
+            graph = try makeGraph(file, collector: collector)
+        } catch {
+            throw ClassifyError(file: file, message: error.localizedDescription)
+        }
+        let topK = options.topK
+        collector.onEvent = { event in
+            guard event.payload["summary"] == nil, event.payload["status"] == nil, let window = Self.window(event, topK: topK) else { return }
+            onWindow(window)
+        }
+        let report = GraphRunner(graph: graph, pool: ComputePool(slots: max(1, options.slots))).run(cancel: CancelToken())
+        return try result(of: report, file: file, collector: collector)
+    }
+
+    /// decode → sample or spectrogram → the classifier stage → `collector`.
+    private func makeGraph(_ file: String, collector: EventCallbackSink) throws -> Graph {
         var builder = GraphBuilder(name: "classify")
         let classifier = "classify"
         if let fbank = model as? any FbankClassifier {
@@ -101,22 +118,21 @@ public struct FileClassifier: Sendable {
                                                          batch: options.batch, range: options.pixelRange, preprocessor: preprocessor),
                         inputs: ["clips"])
         } else {
-            throw GraphError.invalidInput(stage: classifier, message: "\(model.architecture) is not a classifier Kino can run on files")
+            throw GraphError.invalidInput(stage: classifier, message: "\(name ?? model.architecture) is not a classifier Kino can run on files (a backbone without a classification head?)")
         }
         builder.add("out", collector, inputs: [classifier])
-        let topK = options.topK
-        collector.onEvent = { event in
-            guard event.payload["summary"] == nil, event.payload["status"] == nil, let window = Self.window(event, topK: topK) else { return }
-            onWindow(window)
-        }
-        let report = GraphRunner(graph: try builder.build(), pool: ComputePool(slots: max(1, options.slots))).run(cancel: CancelToken())
+        return try builder.build()
+    }
+
+    /// The finished run's windows, summary, main labels and decode health.
+    private func result(of report: RunReport, file: String, collector: EventCallbackSink) throws -> Result {
         if let failure = report.failure {
             throw ClassifyError(file: file, message: failure.message)
         }
         let events = collector.events
         let windows = events.filter { $0.payload["summary"] == nil && $0.payload["status"] == nil }
         let summaryEvent = events.last { $0.payload["summary"] != nil }
-        let summary = (summaryEvent ?? windows.first).flatMap { Self.window($0, topK: topK)?.labels } ?? []
+        let summary = (summaryEvent ?? windows.first).flatMap { Self.window($0, topK: options.topK)?.labels } ?? []
         var health: DecodeHealth?
         for stream in report.streams {
             if health == nil || stream.health.isDamaged { health = stream.health }

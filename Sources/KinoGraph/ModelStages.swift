@@ -86,7 +86,9 @@ final class ClassifierCore: @unchecked Sendable {
     private func run(_ items: [Item], output: StageOutput) throws {
         guard let model else { return }
         let input = Tensor.concatenate(items.map(\.input)).reshaped([items.count] + model.sampleShape)
-        guard let logits = try model(input).logits else { return }
+        guard let logits = try model(input).logits else {
+            throw GraphError.invalidInput(stage: id, message: "\(name ?? model.architecture) is a backbone without a classification head: nothing to label")
+        }
         for (item, probabilities) in zip(items, model.probabilities(logits)) {
             let averaged: [([Float], Double, Double, [Int]?)]? = state.withLock { s in
                 s.all.append((probabilities, item.start, item.end))

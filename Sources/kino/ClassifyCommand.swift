@@ -89,9 +89,6 @@ struct ClassifyCommand: ParsableCommand {
     /// through the library's ``FileClassifier``: the same stages `kino process` runs.
     func classify(with base: any KinoModel, directory: String, name: String?) throws {
         let network = try loadAdapted(base: base, adapter: name == nil ? adapter : nil).model
-        guard network.labels.count > 0, network.sampleShape.count >= 2 else {
-            throw ValidationError("\(name ?? model ?? base.architecture) is a backbone without a classification head")
-        }
         var options = FileClassifier.Options()
         options.topK = topK
         options.batch = batch

@@ -120,6 +120,8 @@ import KinoTestSupport
         #expect(noModel.status == 1 && noModel.errors.contains("/nonexistent/model"))
         let silent = try KinoBinary.run(["classify", Repository.sample("longgop.mp4"), "--model", "\(Self.fixtures)/ast-a"])
         #expect(silent.status == 1 && silent.errors.contains("longgop.mp4"))
+        let backbone = try KinoBinary.run(["classify", Repository.sample("vfr.mp4"), "--model", "\(Self.fixtures)/vit-c-backbone"])
+        #expect(backbone.status == 1 && backbone.errors.contains("vfr.mp4: stage 'classify': ViTModel is not a classifier"), "\(backbone.errors)")
         // An empty WAV gets no window of padding labelled with confidence: it says there is nothing.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kino-classify-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
