@@ -11,7 +11,7 @@ of kt frames (channels stacked frame-major, so the first convolution is a 3-D on
 goes through the compact stream and is pooled; a temporal transformer with a CLS token and a learned position
 table reads the pooled vectors; the head reads the temporal CLS after the temporal LayerNorm.
 
-Writes Tests/KinoModelsTests/Fixtures/{cct-a, cct-video-a}/{config.json, model.safetensors, reference.safetensors,
+Writes Tests/KinoModelsTests/Fixtures/{cct-a, cct-video-a, cct-video-b (with the feature adapter)}/{config.json, model.safetensors, reference.safetensors,
 gradients.safetensors}: random non-trivial weights (biases and LayerNorm scales perturbed too), an input batch,
 its logits and last hidden state, the cross-entropy loss for fixed labels and every parameter's and the input's
 gradient (torch.autograd).
@@ -85,13 +85,26 @@ class CCT(nn.Module):
 FRAMES_V, KT, SIZE, TEMPORAL = 4, 2, 16, 1
 
 
+class FeatureAdapter(nn.Module):
+    """Kino's compact adapter between the encoders: z + up(GELU(down(LN(z)))) on every tubelet vector."""
+    def __init__(self, size):
+        super().__init__()
+        self.layernorm = nn.LayerNorm(D, eps=1e-5)
+        self.down = nn.Linear(D, size)
+        self.up = nn.Linear(size, D)
+
+    def forward(self, z):
+        return z + self.up(nn.functional.gelu(self.down(self.layernorm(z))))
+
+
 class VideoCCT(nn.Module):
-    def __init__(self):
+    def __init__(self, adapter=0):
         super().__init__()
         self.spatial = Stream(KT * 3, (SIZE, SIZE))
         self.grid = self.spatial.grid
         self.temporal_cls = nn.Parameter(torch.randn(1, 1, D) * 0.2)
         self.temporal_pos = nn.Parameter(torch.randn(1, 1 + FRAMES_V // KT, D) * 0.2)
+        self.temporal_adapter = FeatureAdapter(adapter) if adapter else None
         self.temporal_layer = vit_layers(TEMPORAL)
         self.temporal_norm = nn.LayerNorm(D, eps=1e-5)
         self.classifier = nn.Linear(D, len(LABELS))
@@ -99,7 +112,10 @@ class VideoCCT(nn.Module):
     def forward(self, pixel_values):           # [B, T, C, H, W]
         b, t = pixel_values.shape[:2]
         _, pooled = self.spatial(pixel_values.reshape(b * t // KT, KT * 3, SIZE, SIZE))
-        x = torch.cat([self.temporal_cls.expand(b, -1, -1), pooled.reshape(b, t // KT, D)], dim=1) + self.temporal_pos
+        z = pooled.reshape(b, t // KT, D)
+        if self.temporal_adapter is not None:
+            z = self.temporal_adapter(z)
+        x = torch.cat([self.temporal_cls.expand(b, -1, -1), z], dim=1) + self.temporal_pos
         for layer in self.temporal_layer:
             x = layer(x)[0]
         hidden = self.temporal_norm(x)
@@ -109,7 +125,8 @@ class VideoCCT(nn.Module):
 def kino_key(name):
     name = name.replace("stream.", "", 1) if name.startswith("stream.") else name
     for a, b in [("temporal_cls", "temporal.cls_token"), ("temporal_pos", "temporal.position_embeddings"),
-                 ("temporal_layer.", "temporal.encoder.layer."), ("temporal_norm.", "temporal.layernorm.")]:
+                 ("temporal_layer.", "temporal.encoder.layer."), ("temporal_norm.", "temporal.layernorm."),
+                 ("temporal_adapter.", "temporal.adapter.")]:
         if name.startswith(a):
             return b + name[len(a):]
     name = name.replace("layer.", "encoder.layer.", 1) if (name.startswith("layer.") or name.startswith("spatial.layer.")) else name
@@ -119,7 +136,7 @@ def kino_key(name):
 def write(model, out, config, x, labels):
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if name.endswith("bias") or "norm" in name:
+            if name.endswith("bias") or "norm" in name or name.startswith("temporal_adapter.up"):
                 p.add_(torch.randn_like(p) * 0.1)
             if name.endswith("attention_pool.weight"):
                 p.mul_(8)                      # a pool that is far from uniform
@@ -155,3 +172,8 @@ write(CCT(), "Tests/KinoModelsTests/Fixtures/cct-a",
 write(VideoCCT(), "Tests/KinoModelsTests/Fixtures/cct-video-a",
       dict(common, model_type="kino-cct-video", architectures=["CompactVideoTransformer"], num_temporal_layers=TEMPORAL,
            image_size=SIZE, num_frames=FRAMES_V, num_channels=3, tubelet_frames=KT), torch.randn(2, FRAMES_V, 3, SIZE, SIZE), [1, 0])
+# The same with the compact adapter between the encoders (feature_adapter_size), its up-projection made non-zero.
+write(VideoCCT(adapter=8), "Tests/KinoModelsTests/Fixtures/cct-video-b",
+      dict(common, model_type="kino-cct-video", architectures=["CompactVideoTransformer"], num_temporal_layers=TEMPORAL,
+           image_size=SIZE, num_frames=FRAMES_V, num_channels=3, tubelet_frames=KT, feature_adapter_size=8),
+      torch.randn(2, FRAMES_V, 3, SIZE, SIZE), [2, 1])

@@ -238,7 +238,7 @@ public final class CompactInitialiser: WeightSource {
     public func tensor(_ key: String, shape: [Int], prefixed: Bool, role: WeightRole) throws -> Tensor {
         var random = SplitMix64Source.stream("init-" + key, seed: seed)
         switch role {
-        case .bias: return Tensor(zeros: shape)
+        case .bias, .zeroMatrix: return Tensor(zeros: shape)
         case .normScale: return Tensor(repeating: 1, shape: shape)
         case .embedding: return random.normal(shape, standardDeviation: 0.2)
         case .matrix:

@@ -8,6 +8,7 @@ import KinoTensor
 
 /// `config.json` of `model_type: "kino-cct-video"`. `num_hidden_layers` counts spatial blocks,
 /// `num_temporal_layers` temporal ones; both share width, heads, MLP size, activation and eps.
+/// `feature_adapter_size` > 0 puts a bottleneck adapter of that width between the two encoders.
 public struct CompactVideoConfiguration: Codable, Sendable, Equatable {
     public static let modelType = "kino-cct-video"
     public var common: CommonConfiguration
@@ -19,6 +20,8 @@ public struct CompactVideoConfiguration: Codable, Sendable, Equatable {
     public var tokenizerChannels: [Int]
     public var tokenizerKernel: Int
     public var tokenizerStride: Int
+    /// Width of the bottleneck adapter on the tubelet vectors; 0 for none.
+    public var featureAdapterSize: Int
 
     enum CodingKeys: String, CodingKey {
         case temporalLayers = "num_temporal_layers"
@@ -29,6 +32,7 @@ public struct CompactVideoConfiguration: Codable, Sendable, Equatable {
         case tokenizerChannels = "tokenizer_channels"
         case tokenizerKernel = "tokenizer_kernel"
         case tokenizerStride = "tokenizer_stride"
+        case featureAdapterSize = "feature_adapter_size"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -42,6 +46,7 @@ public struct CompactVideoConfiguration: Codable, Sendable, Equatable {
         tokenizerChannels = try c.decode([Int].self, forKey: .tokenizerChannels)
         tokenizerKernel = try c.decodeIfPresent(Int.self, forKey: .tokenizerKernel) ?? 3
         tokenizerStride = try c.decodeIfPresent(Int.self, forKey: .tokenizerStride) ?? 2
+        featureAdapterSize = try c.decodeIfPresent(Int.self, forKey: .featureAdapterSize) ?? 0
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -55,6 +60,7 @@ public struct CompactVideoConfiguration: Codable, Sendable, Equatable {
         try c.encode(tokenizerChannels, forKey: .tokenizerChannels)
         try c.encode(tokenizerKernel, forKey: .tokenizerKernel)
         try c.encode(tokenizerStride, forKey: .tokenizerStride)
+        if featureAdapterSize > 0 { try c.encode(featureAdapterSize, forKey: .featureAdapterSize) }
     }
 
     /// Tubelets along time.
@@ -64,6 +70,7 @@ public struct CompactVideoConfiguration: Codable, Sendable, Equatable {
 /// The compact factorised encoder on clips `[B, T, C, H, W]` (pixel values, as ViViT takes them).
 ///
 /// Keys: `spatial.` + the ``CompactStream`` keys, `temporal.{cls_token, position_embeddings}`,
+/// `temporal.adapter.{layernorm, down, up}.*` (with `feature_adapter_size`),
 /// `temporal.encoder.layer.{i}.*`, `temporal.layernorm.*`, `classifier.*`.
 public struct CompactVideoTransformer: KinoModel {
     public internal(set) var configuration: CompactVideoConfiguration
@@ -71,6 +78,9 @@ public struct CompactVideoTransformer: KinoModel {
     public var temporalClsToken: Parameter
     /// `[1, 1 + nT, D]`.
     public var temporalPositions: Parameter
+    /// Between the encoders, on every tubelet vector (``FeatureAdapter``); part of the temporal
+    /// side, so it trains on cached spatial features.
+    public var featureAdapter: FeatureAdapter?
     public var temporal: TransformerEncoder
     public var classifier: Linear
     public internal(set) var labels: [String]
@@ -84,6 +94,7 @@ public struct CompactVideoTransformer: KinoModel {
         try ConfigurationCheck.atLeast(1, c.numberOfChannels, "num_channels")
         try ConfigurationCheck.atLeast(1, c.tubeletFrames, "tubelet_frames")
         try ConfigurationCheck.atLeast(0, c.temporalLayers, "num_temporal_layers")
+        try ConfigurationCheck.atLeast(0, c.featureAdapterSize, "feature_adapter_size")
         guard c.numberOfFrames >= c.tubeletFrames, c.numberOfFrames % c.tubeletFrames == 0 else {
             throw ModelError.invalidConfiguration(path: "config.json",
                                                   reason: "num_frames \(c.numberOfFrames) is not a multiple of tubelet_frames \(c.tubeletFrames)")
@@ -104,6 +115,11 @@ public struct CompactVideoTransformer: KinoModel {
              try source.parameter("temporal.position_embeddings", shape: [1, 1 + c.timeSteps, d], role: .embedding),
              try TransformerEncoder.load(source, root: "temporal.", shape: temporalShape, layersField: "num_temporal_layers"),
              try Linear.load(source, "classifier", input: d, output: n, prefixed: false))
+        }
+        if c.featureAdapterSize > 0 {
+            featureAdapter = try ModelError.funnel {
+                try FeatureAdapter.load(source, key: "temporal.adapter", width: d, size: c.featureAdapterSize, eps: c.common.layerNormEps)
+            }
         }
     }
 
@@ -131,6 +147,7 @@ public struct CompactVideoTransformer: KinoModel {
         try spatial.visitParameters(body)
         try body(&temporalClsToken)
         try body(&temporalPositions)
+        try featureAdapter?.visitParameters(body)
         try temporal.visitParameters(body)
         try classifier.visitParameters(body)
     }
@@ -145,9 +162,11 @@ public struct CompactVideoTransformer: KinoModel {
         return c.reshape(spatial(tubelets, &c).pooled, [b, nt, cfg.common.hiddenSize])
     }
 
-    /// The temporal transformer and head on `[B, nT, D]`; `lastHiddenState` `[B, 1 + nT, D]`.
+    /// The feature adapter, the temporal transformer and head on `[B, nT, D]`; `lastHiddenState`
+    /// `[B, 1 + nT, D]`.
     public func temporalForward<C: ConvolutionContext>(_ features: C.Value, in c: inout C) -> ModelValues<C.Value> {
-        let hidden = temporal(embed(prefix: [temporalClsToken], patches: features, positions: c.parameter(temporalPositions), &c), &c)
+        let adapted = featureAdapter.map { $0(features, &c) } ?? features
+        let hidden = temporal(embed(prefix: [temporalClsToken], patches: adapted, positions: c.parameter(temporalPositions), &c), &c)
         let pooled = c.token(0, of: hidden)
         return ModelValues(logits: classifier(pooled, &c), lastHiddenState: hidden, pooled: pooled)
     }
@@ -174,5 +193,32 @@ public struct CompactVideoTransformer: KinoModel {
         if cut.name == "spatial" { return temporalForward(features, in: &c) }
         precondition(cut.name == "head")
         return ModelValues(logits: classifier(features, &c), lastHiddenState: features, pooled: features)
+    }
+}
+
+/// The compact adapter between a (frozen) spatial encoder and the temporal transformer:
+/// `z + W_up·GELU(W_down·LN(z) + b_down) + b_up` on each tubelet vector, after the placeholder
+/// design in `shared/specs/models.md` §6 for Gowda et al. 2023 (whose own adapter could not be
+/// retrieved). `W_up` and `b_up` start at zero, so a new adapter is the identity.
+public struct FeatureAdapter: ParameterContainer, Sendable {
+    public var norm: LayerNorm
+    public var bottleneck: Bottleneck
+
+    /// `key.layernorm.*`, `key.down.*` (`[size, width]`), `key.up.*` (`[width, size]`, zero when initialised).
+    public static func load(_ source: any WeightSource, key: String, width: Int, size: Int, eps: Float) throws -> FeatureAdapter {
+        let down = try Linear.load(source, key + ".down", input: width, output: size, prefixed: false)
+        let up = Linear(weight: try source.parameter(key + ".up.weight", shape: [width, size], prefixed: false, role: .zeroMatrix),
+                        bias: try source.parameter(key + ".up.bias", shape: [width], prefixed: false, role: .bias))
+        return FeatureAdapter(norm: try LayerNorm.load(source, key + ".layernorm", size: width, eps: eps, prefixed: false),
+                              bottleneck: Bottleneck(down: down, up: up))
+    }
+
+    public func callAsFunction<C: ConvolutionContext>(_ x: C.Value, _ c: inout C) -> C.Value {
+        c.add(x, bottleneck(norm(x, &c), &c))
+    }
+
+    public mutating func visitParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        try norm.visitParameters(body)
+        try bottleneck.visitParameters(body)
     }
 }

@@ -10,6 +10,9 @@ public enum WeightRole: Sendable {
     case normScale
     /// A learned token or position table.
     case embedding
+    /// A projection that starts at zero, so a new branch begins as the identity of the stream
+    /// it is added to (an adapter's up-projection).
+    case zeroMatrix
 }
 
 /// Where a model's weights come from: a checkpoint file, or a generator for benchmarks and
@@ -126,7 +129,7 @@ public final class RandomWeights: WeightSource {
 
     public func tensor(_ key: String, shape: [Int], prefixed: Bool, role: WeightRole) throws -> Tensor {
         switch role {
-        case .bias: Tensor(zeros: shape)
+        case .bias, .zeroMatrix: Tensor(zeros: shape)
         case .normScale: Tensor(repeating: 1, shape: shape)
         case .matrix, .embedding: generator.normal(shape, standardDeviation: standardDeviation)
         }

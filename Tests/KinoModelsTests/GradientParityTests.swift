@@ -8,7 +8,7 @@ import Testing
 /// architecture as a folder.
 @Suite("gradients of whole models")
 struct GradientParityTests {
-    static let names = ["vit-a", "vit-b", "vivit-a", "vivit-b", "vivit-c", "ast-a", "ast-b", "fe-a", "fe-b", "cct-a", "cct-video-a",
+    static let names = ["vit-a", "vit-b", "vivit-a", "vivit-b", "vivit-c", "ast-a", "ast-b", "fe-a", "fe-b", "cct-a", "cct-video-a", "cct-video-b",
                         "videomae-a", "videomae-b", "videomae-c", "timesformer-a", "timesformer-b"]
 
     /// Loss and gradients as `kino model grad` computes them.

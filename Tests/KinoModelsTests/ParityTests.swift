@@ -10,7 +10,7 @@ struct ParityTests {
     static let tolerance: Float = 1e-4
 
     @Test("logits and last_hidden_state", arguments: [
-        "vit-a", "vit-b", "vivit-a", "vivit-b", "vivit-c", "ast-a", "ast-b", "ast-c", "fe-a", "fe-b", "cct-a", "cct-video-a",
+        "vit-a", "vit-b", "vivit-a", "vivit-b", "vivit-c", "ast-a", "ast-b", "ast-c", "fe-a", "fe-b", "cct-a", "cct-video-a", "cct-video-b",
         "videomae-a", "videomae-b", "videomae-c", "timesformer-a", "timesformer-b",
     ])
     func matchesReference(_ name: String) throws {
